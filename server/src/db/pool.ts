@@ -1,0 +1,35 @@
+// PostgreSQL connection pool and the transaction helper every write goes through.
+import pg from 'pg';
+
+export type Db = pg.Pool;
+export type DbClient = pg.PoolClient;
+
+// Timestamps come back as ISO strings we control, numerics as strings (exact), never as JS Dates.
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => v);
+
+export function createPool(connectionString: string, max = 20): Db {
+  const pool = new pg.Pool({ connectionString, max, application_name: 'rpm-server' });
+  // An idle client losing its connection must not crash the process.
+  pool.on('error', (err) => console.error('PostgreSQL pool error:', err.message));
+  return pool;
+}
+
+/** Runs fn inside BEGIN/COMMIT on one client, rolling back on any error. */
+export async function withDbTransaction<T>(
+  pool: Db,
+  fn: (client: DbClient) => Promise<T>,
+  isolation: 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE' = 'READ COMMITTED'
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

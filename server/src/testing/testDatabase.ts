@@ -1,0 +1,57 @@
+// Creates the fresh PostgreSQL database a test run uses: on DATABASE_URL's server, or an embedded one.
+import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embeddedPostgres.ts';
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function createDatabaseOn(serverUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function dropDatabaseOn(serverUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A new, empty database named for this run; dropped (and any embedded cluster removed) by drop(). */
+export async function createTestDatabase(prefix = 'rpm_test'): Promise<TestDatabase> {
+  const name = `${prefix}_${Date.now()}_${crypto.randomBytes(3).toString('hex')}`;
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    const url = await createDatabaseOn(external, name);
+    return { url, drop: () => dropDatabaseOn(external, name) };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rpm-pg-'));
+  // The embedded cluster may run as a separate 'postgres' OS user (when we are root): let it in.
+  fs.chmodSync(dir, 0o755);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const embedded: EmbeddedDatabase = await startEmbeddedPostgres(path.join(dir, 'data'), port, name);
+  return {
+    url: embedded.url,
+    async drop() {
+      await embedded.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
