@@ -33,3 +33,8 @@ export async function withDbTransaction<T>(
     client.release();
   }
 }
+
+/** Anything with pg's query(): the pool, or a client inside a transaction. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}

@@ -15,8 +15,9 @@ CREATE TABLE resource_history (
   id text NOT NULL,
   version_id text NOT NULL,
   last_updated timestamptz NOT NULL,
-  deleted boolean NOT NULL DEFAULT false,
-  -- For a deletion the content is the last version before it; `deleted` marks the delete entry.
+  -- What made this version: 'create', 'update' or 'delete'.
+  operation text NOT NULL CHECK (operation IN ('create', 'update', 'delete')),
+  -- For a deletion the content is the last version before it.
   content text NOT NULL,
   PRIMARY KEY (resource_type, id, version_id)
 );

@@ -1,0 +1,483 @@
+// The FhirRepository on PostgreSQL: every FHIR read and write, each write atomic with its history and search indexes.
+import { randomUUID } from 'node:crypto';
+import {
+  applyPatch,
+  badRequest,
+  deepClone,
+  fhirpathPatchTypedValue,
+  formatSearchQuery,
+  gone,
+  isResourceType,
+  notFound,
+  OperationOutcomeError,
+  parseFhirPathPatchParameters,
+  preconditionFailed,
+  toTypedValue,
+  type Operation,
+  type SearchRequest,
+  type WithId,
+} from '@medplum/core';
+import {
+  FhirRepository,
+  type CreateResourceOptions,
+  type DeleteResourceOptions,
+  type ReadHistoryOptions,
+  type RepositoryMode,
+  type SearchOptions,
+  type TransactionOptions,
+  type UpdateResourceOptions,
+} from '@medplum/fhir-router';
+import type { Bundle, OperationOutcome, Parameters, Reference, Resource } from '@medplum/fhirtypes';
+import type { Db, DbClient, Queryable } from '../../db/pool.ts';
+import { validateResourceForWrite } from '../conformance/validateResource.ts';
+import {
+  buildSearchIndexRows,
+  deleteSearchIndexRows,
+  executeSearch,
+  insertSearchIndexRows,
+  searchByReference,
+  type SearchIndexRows,
+} from '../search/index.ts';
+import { toOperationOutcomeError } from './databaseErrors.ts';
+import { readHistoryBundle, DEFAULT_HISTORY_COUNT, MAX_HISTORY_COUNT } from './history.ts';
+import {
+  parseStored,
+  selectCurrentRow,
+  selectCurrentRows,
+  selectVersionRow,
+  writeResourceVersions,
+  type ResourceVersionRow,
+} from './resourceRows.ts';
+
+/** What a repository needs to know about the request it serves. */
+export interface RepositoryContext {
+  /** Absolute FHIR base URL, e.g. http://localhost:8103/fhir/R4 (for fullUrl and paging links). */
+  fhirBaseUrl: string;
+  /** `Prefer: handling=strict`: unknown search parameters are errors instead of being ignored. */
+  strictSearch?: boolean;
+}
+
+/** A version waiting to be written when the transaction flushes. */
+interface PendingVersion {
+  row: ResourceVersionRow;
+  index?: SearchIndexRows;
+  replacesExisting: boolean;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export class PostgresRepository extends FhirRepository {
+  readonly pool: Db;
+  readonly context: RepositoryContext;
+  /** Set when this repository runs inside a database transaction. */
+  private readonly client: DbClient | undefined;
+  /** Creates buffered inside a transaction, written in bulk before the next read and at commit. */
+  private pending: PendingVersion[] = [];
+
+  constructor(pool: Db, context: RepositoryContext, client?: DbClient) {
+    super();
+    this.pool = pool;
+    this.context = context;
+    this.client = client;
+  }
+
+  /** One primary database for now; read replicas would be chosen here. */
+  setMode(_mode: RepositoryMode): void {}
+
+  generateId(): string {
+    return randomUUID();
+  }
+
+  private get db(): Queryable {
+    return this.client ?? this.pool;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  async createResource<T extends Resource>(resource: T, options?: CreateResourceOptions): Promise<WithId<T>> {
+    const id = options?.assignedId && resource.id ? resource.id : this.generateId();
+    const version = this.prepareVersion({ ...resource, id }, 'create');
+    await this.writeVersions([version]);
+    return JSON.parse(version.row.content) as WithId<T>;
+  }
+
+  async updateResource<T extends Resource>(resource: T, options?: UpdateResourceOptions): Promise<WithId<T>> {
+    const id = resource.id;
+    if (!id) {
+      throw new OperationOutcomeError(badRequest('Missing id', `${resource.resourceType}.id`));
+    }
+    assertValidId(id);
+    return this.withTransaction(
+      async (tx) => {
+        await tx.flush();
+        const current = await selectCurrentRow(tx.db, resource.resourceType, id, true);
+        if (options?.ifMatch && (!current || current.versionId !== options.ifMatch)) {
+          throw new OperationOutcomeError(preconditionFailed);
+        }
+        if (current && !current.deleted) {
+          const existing = parseStored<WithId<T>>(current.content);
+          if (isUnchanged(existing, resource)) {
+            return existing;
+          }
+        }
+        // Update as create: a client may choose the id of a new resource (FHIR R4 http.html#upsert).
+        const version = tx.prepareVersion(resource as WithId<Resource>, current ? 'update' : 'create');
+        version.replacesExisting = current !== undefined;
+        await tx.writeVersions([version]);
+        return JSON.parse(version.row.content) as WithId<T>;
+      },
+      { resourceTypes: [resource.resourceType] as TransactionOptions['resourceTypes'] }
+    );
+  }
+
+  async deleteResource(resourceType: string, id: string, options?: DeleteResourceOptions): Promise<void> {
+    assertResourceType(resourceType);
+    await this.withTransaction(
+      async (tx) => {
+        await tx.flush();
+        const current = await selectCurrentRow(tx.db, resourceType, id, true);
+        if (!current) {
+          throw new OperationOutcomeError(notFound);
+        }
+        if (options?.ifMatch && current.versionId !== options.ifMatch) {
+          throw new OperationOutcomeError(preconditionFailed);
+        }
+        if (current.deleted) {
+          return; // Deleting a deleted resource succeeds without a new version.
+        }
+        await writeResourceVersions(tx.db, [
+          {
+            resourceType,
+            id,
+            versionId: randomUUID(),
+            lastUpdated: new Date().toISOString(),
+            deleted: true,
+            operation: 'delete',
+            content: current.content,
+          },
+        ]);
+        await deleteSearchIndexRows(tx.db, resourceType, [id]);
+      },
+      { resourceTypes: [resourceType] as TransactionOptions['resourceTypes'] }
+    );
+  }
+
+  async patchResource<T extends Resource>(
+    resourceType: T['resourceType'],
+    id: string,
+    patch: Operation[] | Parameters,
+    options?: UpdateResourceOptions
+  ): Promise<WithId<T>> {
+    return this.withTransaction(
+      async (tx) => {
+        const current = await tx.readResource<T>(resourceType, id);
+        if (options?.ifMatch && current.meta?.versionId !== options.ifMatch) {
+          throw new OperationOutcomeError(preconditionFailed);
+        }
+        const patched = applyResourcePatch(deepClone(current), patch);
+        if (patched.resourceType !== resourceType || patched.id !== id) {
+          throw new OperationOutcomeError(badRequest('A patch may not change resourceType or id'));
+        }
+        return tx.updateResource(patched, { ifMatch: current.meta?.versionId });
+      },
+      { resourceTypes: [resourceType] as TransactionOptions['resourceTypes'] }
+    );
+  }
+
+  /** Stamps id, version and time on a resource, validates it, and computes its rows. */
+  private prepareVersion(resource: WithId<Resource>, operation: 'create' | 'update'): PendingVersion {
+    assertResourceType(resource.resourceType);
+    assertValidId(resource.id);
+    const meta = { ...resource.meta, versionId: randomUUID(), lastUpdated: new Date().toISOString() };
+    const stamped = { ...resource, meta } as WithId<Resource>;
+    validateResourceForWrite(stamped);
+    return {
+      row: {
+        resourceType: stamped.resourceType,
+        id: stamped.id,
+        versionId: meta.versionId,
+        lastUpdated: meta.lastUpdated,
+        deleted: false,
+        operation,
+        content: JSON.stringify(stamped),
+      },
+      index: buildSearchIndexRows(stamped),
+      replacesExisting: false,
+    };
+  }
+
+  /** Inside a transaction creates wait in a buffer (bulk-written later); elsewhere they commit now. */
+  private async writeVersions(versions: PendingVersion[]): Promise<void> {
+    if (this.client) {
+      this.pending.push(...versions);
+      if (versions.some((v) => v.replacesExisting) || this.pending.length >= 500) {
+        await this.flush();
+      }
+      return;
+    }
+    await this.withTransaction(async (tx) => tx.writeVersions(versions), { resourceTypes: [] });
+  }
+
+  /** Writes every buffered version: one statement per table for the whole buffer. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) {
+      return;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await writeResourceVersions(this.db, batch.map((v) => v.row));
+      const replaced = new Map<string, string[]>();
+      for (const v of batch) {
+        if (v.replacesExisting) {
+          replaced.set(v.row.resourceType, [...(replaced.get(v.row.resourceType) ?? []), v.row.id]);
+        }
+      }
+      for (const [resourceType, ids] of replaced) {
+        await deleteSearchIndexRows(this.db, resourceType, ids);
+      }
+      await insertSearchIndexRows(
+        this.db,
+        batch.flatMap((v) => (v.index ? [v.index] : []))
+      );
+    } catch (err) {
+      throw toOperationOutcomeError(err);
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async readResource<T extends Resource>(resourceType: string, id: string): Promise<WithId<T>> {
+    assertResourceType(resourceType);
+    await this.flush();
+    if (!ID_PATTERN.test(id)) {
+      throw new OperationOutcomeError(notFound);
+    }
+    const row = await selectCurrentRow(this.db, resourceType, id);
+    if (!row) {
+      throw new OperationOutcomeError(notFound);
+    }
+    if (row.deleted) {
+      throw new OperationOutcomeError(gone);
+    }
+    return parseStored<WithId<T>>(row.content);
+  }
+
+  async readReference<T extends Resource>(reference: Reference<T>): Promise<WithId<T>> {
+    const [resourceType, id] = splitReference(reference.reference);
+    return this.readResource<T>(resourceType, id);
+  }
+
+  async readReferences<T extends Resource>(references: readonly Reference<T>[]): Promise<(T | Error)[]> {
+    await this.flush();
+    const keys = references.map((ref) => {
+      try {
+        const [resourceType, id] = splitReference(ref.reference);
+        return { resourceType, id };
+      } catch {
+        return undefined;
+      }
+    });
+    const rows = await selectCurrentRows(
+      this.db,
+      keys.filter((k): k is { resourceType: string; id: string } => k !== undefined)
+    );
+    return keys.map((key) => {
+      if (!key) {
+        return new OperationOutcomeError(badRequest('Invalid reference'));
+      }
+      const row = rows.get(`${key.resourceType}/${key.id}`);
+      if (!row) {
+        return new OperationOutcomeError(notFound);
+      }
+      if (row.deleted) {
+        return new OperationOutcomeError(gone);
+      }
+      return parseStored<T>(row.content);
+    });
+  }
+
+  async readHistory<T extends Resource>(
+    resourceType: string,
+    id: string,
+    options?: ReadHistoryOptions
+  ): Promise<Bundle<WithId<T>>> {
+    assertResourceType(resourceType);
+    await this.flush();
+    if (!ID_PATTERN.test(id) || !(await selectCurrentRow(this.db, resourceType, id))) {
+      throw new OperationOutcomeError(notFound);
+    }
+    const count = options?.limit ?? DEFAULT_HISTORY_COUNT;
+    const offset = options?.offset ?? 0;
+    if (!Number.isInteger(count) || count < 0 || count > MAX_HISTORY_COUNT || !Number.isInteger(offset) || offset < 0) {
+      throw new OperationOutcomeError(badRequest(`_count must be 0 to ${MAX_HISTORY_COUNT} and _offset >= 0`));
+    }
+    return (await readHistoryBundle(
+      this.db,
+      { resourceType, id, count, offset },
+      this.context.fhirBaseUrl
+    )) as Bundle<WithId<T>>;
+  }
+
+  async readVersion<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<WithId<T>> {
+    assertResourceType(resourceType);
+    await this.flush();
+    if (!ID_PATTERN.test(id) || !ID_PATTERN.test(versionId)) {
+      throw new OperationOutcomeError(notFound);
+    }
+    const row = await selectVersionRow(this.db, resourceType, id, versionId);
+    if (!row) {
+      throw new OperationOutcomeError(notFound);
+    }
+    if (row.deleted) {
+      throw new OperationOutcomeError(gone);
+    }
+    return parseStored<WithId<T>>(row.content);
+  }
+
+  async search<T extends Resource>(searchRequest: SearchRequest<T>, _options?: SearchOptions): Promise<Bundle<WithId<T>>> {
+    assertSearchTypes(searchRequest);
+    await this.flush();
+    return (await executeSearch(this, this.db, searchRequest, {
+      fhirBaseUrl: this.context.fhirBaseUrl,
+      strict: this.context.strictSearch ?? false,
+    })) as Bundle<WithId<T>>;
+  }
+
+  async searchByReference<T extends Resource>(
+    searchRequest: SearchRequest<T>,
+    referenceField: string,
+    references: string[]
+  ): Promise<Record<string, WithId<T>[]>> {
+    await this.flush();
+    return (await searchByReference(this.db, searchRequest, referenceField, references)) as Record<string, WithId<T>[]>;
+  }
+
+  // ---------------------------------------------------------------- conditional writes
+
+  /** Conditional create, serialised per search so two gateways posting the same reading create it once. */
+  async conditionalCreate<T extends Resource>(
+    resource: T,
+    search: SearchRequest<T>,
+    options?: CreateResourceOptions
+  ): Promise<{ resource: WithId<T>; outcome: OperationOutcome }> {
+    return this.withTransaction(
+      async (tx) => {
+        await tx.lockSearch(search);
+        const result = await FhirRepository.prototype.conditionalCreate.call(tx, resource as Resource, search as SearchRequest, options);
+        return result as { resource: WithId<T>; outcome: OperationOutcome };
+      },
+      { resourceTypes: [search.resourceType] as TransactionOptions['resourceTypes'] }
+    );
+  }
+
+  async conditionalUpdate<T extends Resource>(
+    resource: T,
+    search: SearchRequest,
+    options?: CreateResourceOptions & UpdateResourceOptions
+  ): Promise<{ resource: WithId<T>; outcome: OperationOutcome }> {
+    return this.withTransaction(
+      async (tx) => {
+        await tx.lockSearch(search);
+        const result = await FhirRepository.prototype.conditionalUpdate.call(tx, resource as Resource, search, options);
+        return result as { resource: WithId<T>; outcome: OperationOutcome };
+      },
+      { resourceTypes: [search.resourceType] as TransactionOptions['resourceTypes'] }
+    );
+  }
+
+  /**
+   * Holds a transaction-scoped lock named by the search, so concurrent conditional writes with the same
+   * criteria run one after the other and the second sees the first's result.
+   */
+  async lockSearch(search: SearchRequest): Promise<void> {
+    if (!this.client) {
+      throw new Error('lockSearch needs a transaction');
+    }
+    await this.flush();
+    const key = `${search.resourceType}${formatSearchQuery({ ...search, count: undefined, sortRules: undefined })}`;
+    await this.client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** Runs callback in one database transaction; nested calls join the outer transaction. */
+  async withTransaction<TResult>(callback: (txRepo: this) => Promise<TResult>, _options?: TransactionOptions): Promise<TResult> {
+    if (this.client) {
+      return callback(this);
+    }
+    const client = await this.pool.connect();
+    const tx = new PostgresRepository(this.pool, this.context, client) as this;
+    try {
+      await client.query('BEGIN');
+      const result = await callback(tx);
+      await tx.flush();
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw toOperationOutcomeError(err);
+    } finally {
+      client.release();
+    }
+  }
+}
+
+function assertResourceType(resourceType: string): void {
+  if (!isResourceType(resourceType)) {
+    throw new OperationOutcomeError(badRequest(`Unknown resource type: ${String(resourceType).slice(0, 100)}`));
+  }
+}
+
+function assertSearchTypes(search: SearchRequest): void {
+  if ((search.resourceType as string) !== 'MultipleTypes' || !search.types) {
+    assertResourceType(search.resourceType);
+  }
+  for (const type of search.types ?? []) {
+    assertResourceType(type);
+  }
+}
+
+function assertValidId(id: string): void {
+  if (!ID_PATTERN.test(id)) {
+    throw new OperationOutcomeError(badRequest('Invalid id: 1 to 64 letters, digits, "-" or "."', 'Resource.id'));
+  }
+}
+
+function splitReference(reference: string | undefined): [string, string] {
+  const parts = reference?.split('/') ?? [];
+  if (parts.length !== 2 || !parts[0] || !parts[1]) {
+    throw new OperationOutcomeError(badRequest(`Invalid reference: ${String(reference).slice(0, 200)}`));
+  }
+  return [parts[0], parts[1]];
+}
+
+/** True when an update would change nothing but meta.versionId/lastUpdated. */
+function isUnchanged(existing: Resource, incoming: Resource): boolean {
+  const strip = (r: Resource): string => {
+    const { meta, ...rest } = r;
+    const { versionId: _v, lastUpdated: _l, ...otherMeta } = meta ?? {};
+    return JSON.stringify({ ...rest, meta: otherMeta });
+  };
+  return strip(existing) === strip(incoming);
+}
+
+/** Applies a JSON Patch (RFC 6902) array or a FHIRPath Patch Parameters resource. */
+function applyResourcePatch<T extends Resource>(resource: T, patch: Operation[] | Parameters): T {
+  if (Array.isArray(patch)) {
+    const errors = applyPatch(resource, patch).filter((e) => e !== null);
+    if (errors.length > 0) {
+      throw new OperationOutcomeError(badRequest(`Patch failed: ${errors.map((e) => e?.message).join('; ')}`));
+    }
+    return resource;
+  }
+  try {
+    fhirpathPatchTypedValue(toTypedValue(resource), parseFhirPathPatchParameters(patch));
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) {
+      throw err;
+    }
+    throw new OperationOutcomeError(badRequest(`FHIRPath Patch failed: ${(err as Error).message}`));
+  }
+  return resource;
+}

@@ -1,0 +1,108 @@
+// SQL for the resource and resource_history tables: reading current versions and writing new ones in bulk.
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../../db/pool.ts';
+
+/** One version of a resource as stored: the JSON text plus the columns queries need. */
+export interface ResourceVersionRow {
+  resourceType: string;
+  id: string;
+  versionId: string;
+  lastUpdated: string;
+  deleted: boolean;
+  /** What produced this version; history tells creates, updates and deletes apart by it. */
+  operation: 'create' | 'update' | 'delete';
+  content: string;
+}
+
+export interface StoredResource {
+  versionId: string;
+  deleted: boolean;
+  content: string;
+}
+
+/** Reads the current row of one resource, optionally locking it for the rest of the transaction. */
+export async function selectCurrentRow(
+  db: Queryable,
+  resourceType: string,
+  id: string,
+  forUpdate = false
+): Promise<StoredResource | undefined> {
+  const result = await db.query(
+    `SELECT version_id, deleted, content FROM resource WHERE resource_type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [resourceType, id]
+  );
+  const row = result.rows[0];
+  return row ? { versionId: row.version_id, deleted: row.deleted, content: row.content } : undefined;
+}
+
+/** Reads many current rows at once; the map is keyed by "Type/id". */
+export async function selectCurrentRows(
+  db: Queryable,
+  keys: { resourceType: string; id: string }[]
+): Promise<Map<string, StoredResource>> {
+  const found = new Map<string, StoredResource>();
+  if (keys.length === 0) {
+    return found;
+  }
+  const result = await db.query(
+    `SELECT r.resource_type, r.id, r.version_id, r.deleted, r.content
+       FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(resource_type, id)
+         ON r.resource_type = k.resource_type AND r.id = k.id`,
+    [keys.map((k) => k.resourceType), keys.map((k) => k.id)]
+  );
+  for (const row of result.rows) {
+    found.set(`${row.resource_type}/${row.id}`, { versionId: row.version_id, deleted: row.deleted, content: row.content });
+  }
+  return found;
+}
+
+/**
+ * Writes new versions: upserts the current row and appends to history, one statement per table
+ * however many resources are written.
+ */
+export async function writeResourceVersions(db: Queryable, rows: ResourceVersionRow[]): Promise<void> {
+  if (rows.length === 0) {
+    return;
+  }
+  const columns = [
+    rows.map((r) => r.resourceType),
+    rows.map((r) => r.id),
+    rows.map((r) => r.versionId),
+    rows.map((r) => r.lastUpdated),
+    rows.map((r) => r.deleted),
+    rows.map((r) => r.content),
+  ];
+  await db.query(
+    `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[], $6::text[])
+     ON CONFLICT (resource_type, id) DO UPDATE SET
+       version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
+       deleted = EXCLUDED.deleted, content = EXCLUDED.content`,
+    columns
+  );
+  await db.query(
+    `INSERT INTO resource_history (resource_type, id, version_id, last_updated, operation, content)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])`,
+    [columns[0], columns[1], columns[2], columns[3], rows.map((r) => r.operation), columns[5]]
+  );
+}
+
+/** Reads one historical version. */
+export async function selectVersionRow(
+  db: Queryable,
+  resourceType: string,
+  id: string,
+  versionId: string
+): Promise<StoredResource | undefined> {
+  const result = await db.query(
+    "SELECT version_id, operation = 'delete' AS deleted, content FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3",
+    [resourceType, id, versionId]
+  );
+  const row = result.rows[0];
+  return row ? { versionId: row.version_id, deleted: row.deleted, content: row.content } : undefined;
+}
+
+/** Parses stored JSON text; content is always written by us, so it is trusted. */
+export function parseStored<T extends Resource>(content: string): T {
+  return JSON.parse(content) as T;
+}

@@ -1,0 +1,193 @@
+// The FHIR REST API under /fhir/R4: turns HTTP requests into FhirRouter calls and router results into HTTP responses.
+import { allOk, badRequest, getReferenceString, isResourceType, notFound, OperationOutcomeError } from '@medplum/core';
+import { processBatch, type FhirRequest, type FhirRouter, type FhirResponse, type HttpMethod } from '@medplum/fhir-router';
+import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import express, { type Request, type Response } from 'express';
+import type { Db } from '../db/pool.ts';
+import { FHIR_JSON, methodNotAllowed, outcomeOf, outcomeWithStatus, sendOutcome, statusOf } from '../http/outcomes.ts';
+import { parseHistoryQuery, readHistoryBundle } from './repository/history.ts';
+import { PostgresRepository } from './repository/postgresRepository.ts';
+import { parseSearchQuery } from './search/index.ts';
+import { resolveConditionalEntries } from './transaction/resolveConditionalEntries.ts';
+
+export interface FhirApiOptions {
+  pool: Db;
+  router: FhirRouter;
+  /** Absolute base, e.g. http://localhost:8103/fhir/R4 */
+  fhirBaseUrl: string;
+  maxBundleEntries: number;
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
+const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** A repository for one request, knowing how that request wants search handled. */
+export function repositoryFor(req: Request, options: FhirApiOptions): PostgresRepository {
+  const prefer = String(req.headers.prefer ?? '');
+  return new PostgresRepository(options.pool, {
+    fhirBaseUrl: options.fhirBaseUrl,
+    strictSearch: /handling\s*=\s*strict/i.test(prefer),
+  });
+}
+
+/** Express handler for every FHIR interaction (mounted after authentication and body parsing). */
+export function createFhirHandler(options: FhirApiOptions) {
+  return async function handleFhirRequest(req: Request, res: Response): Promise<void> {
+    try {
+      const method = req.method as HttpMethod;
+      const path = req.path.replace(/^\/+|\/+$/g, '');
+      checkBody(req, method);
+      const repo = repositoryFor(req, options);
+      const result = await dispatch(req, method, path, repo, options);
+      sendFhirResponse(req, res, result, options.fhirBaseUrl);
+    } catch (err) {
+      sendOutcome(res, outcomeOf(err));
+    }
+  };
+}
+
+async function dispatch(
+  req: Request,
+  method: HttpMethod,
+  path: string,
+  repo: PostgresRepository,
+  options: FhirApiOptions
+): Promise<FhirResponse> {
+  const segments = path === '' ? [] : path.split('/');
+  const [first] = segments;
+  if (first && !isResourceType(first) && !first.startsWith('$') && !first.startsWith('_') && first !== 'metadata') {
+    return [outcomeWithStatus(404, 'not-found', `Unknown resource type: ${first.slice(0, 100)}`)];
+  }
+  const query = req.query as Record<string, string | string[] | undefined>;
+
+  // Searches go through our parser, which (unlike the router's) supports composite parameters.
+  if (first && isResourceType(first)) {
+    const isSearch =
+      (method === 'GET' && segments.length === 1) || (method === 'POST' && segments.length === 2 && segments[1] === '_search');
+    if (isSearch) {
+      const params = method === 'POST' ? { ...query, ...formParams(req.body) } : query;
+      return [allOk, await repo.search(parseSearchQuery(first, params))];
+    }
+    if (method === 'GET' && segments.length === 2 && segments[1] === '_history') {
+      return [allOk, await readHistoryBundle(repo.pool, parseHistoryQuery(query, { resourceType: first }), options.fhirBaseUrl)];
+    }
+  }
+  if (method === 'GET' && path === '_history') {
+    return [allOk, await readHistoryBundle(repo.pool, parseHistoryQuery(query, {}), options.fhirBaseUrl)];
+  }
+  if (method === 'POST' && path === '') {
+    return [allOk, await processBundle(req, repo, options)];
+  }
+
+  const fhirRequest = toFhirRequest(req, method, path);
+  if (!options.router.find(method, fhirRequest.url)) {
+    const allowed = ALL_METHODS.filter((m) => options.router.find(m, fhirRequest.url));
+    return [allowed.length > 0 ? methodNotAllowed(method, `/${path}`) : notFound];
+  }
+  return options.router.handleRequest(fhirRequest, repo);
+}
+
+/** Batch: each entry on its own. Transaction: all entries in one database transaction, or none. */
+async function processBundle(req: Request, repo: PostgresRepository, options: FhirApiOptions): Promise<Bundle> {
+  const bundle = req.body as Bundle;
+  if (!bundle || bundle.resourceType !== 'Bundle') {
+    throw new OperationOutcomeError(badRequest('The body of a POST to the base must be a Bundle'));
+  }
+  if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
+    throw new OperationOutcomeError(badRequest('Bundle.type must be batch or transaction', 'Bundle.type'));
+  }
+  const count = bundle.entry?.length ?? 0;
+  if (count > options.maxBundleEntries) {
+    throw new OperationOutcomeError(
+      outcomeWithStatus(413, 'too-costly', `The Bundle has ${count} entries; at most ${options.maxBundleEntries} are accepted`)
+    );
+  }
+  const fhirRequest: FhirRequest = { ...toFhirRequest(req, 'POST', ''), config: { transactions: true } };
+  if (bundle.type === 'batch') {
+    return processBatch(fhirRequest, repo, options.router, bundle);
+  }
+  return repo.withTransaction(
+    async (tx) => {
+      await resolveConditionalEntries(tx, bundle);
+      return processBatch(fhirRequest, tx, options.router, bundle);
+    },
+    { resourceTypes: [] }
+  );
+}
+
+function toFhirRequest(req: Request, method: HttpMethod, path: string): FhirRequest {
+  const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
+  return {
+    method,
+    url: path + search,
+    pathname: '',
+    body: req.body,
+    params: {},
+    query: req.query as Record<string, string | string[] | undefined>,
+    headers: req.headers,
+    config: { transactions: true },
+  };
+}
+
+/** POST/PUT/PATCH need a JSON body (or a form for POST _search); anything else is 415. */
+function checkBody(req: Request, method: HttpMethod): void {
+  if (!BODY_METHODS.has(method)) {
+    return;
+  }
+  const isSearchForm = method === 'POST' && req.path.endsWith('/_search');
+  if (isSearchForm && (req.is('application/x-www-form-urlencoded') || !req.headers['content-type'])) {
+    return;
+  }
+  if (!req.is(JSON_TYPES)) {
+    throw new OperationOutcomeError(
+      outcomeWithStatus(415, 'not-supported', `Content-Type must be application/fhir+json (got ${req.headers['content-type'] ?? 'none'})`)
+    );
+  }
+  if (req.body === undefined || req.body === null || typeof req.body !== 'object') {
+    throw new OperationOutcomeError(badRequest('The request body must be a JSON object'));
+  }
+}
+
+function formParams(body: unknown): Record<string, string | string[]> {
+  return body && typeof body === 'object' && !Array.isArray(body) && !('resourceType' in body)
+    ? (body as Record<string, string | string[]>)
+    : {};
+}
+
+/** Writes the status, FHIR headers (ETag, Last-Modified, Location) and the body the client prefers. */
+export function sendFhirResponse(req: Request, res: Response, result: FhirResponse, fhirBaseUrl: string): void {
+  const [outcome, resource] = result;
+  const status = statusOf(outcome);
+  if (status >= 400 || !resource) {
+    sendOutcome(res, outcome);
+    return;
+  }
+  const meta = (resource as Resource).meta;
+  if (meta?.versionId) {
+    res.setHeader('ETag', `W/"${meta.versionId}"`);
+  }
+  if (meta?.lastUpdated) {
+    res.setHeader('Last-Modified', new Date(meta.lastUpdated).toUTCString());
+  }
+  if (status === 201 && resource.id) {
+    res.setHeader('Location', `${fhirBaseUrl}/${getReferenceString(resource)}/_history/${meta?.versionId}`);
+  }
+  const prefer = String(req.headers.prefer ?? '');
+  res.status(status).type(FHIR_JSON);
+  if (/return\s*=\s*minimal/i.test(prefer)) {
+    res.end();
+  } else if (/return\s*=\s*OperationOutcome/i.test(prefer)) {
+    res.send(JSON.stringify(outcome satisfies OperationOutcome));
+  } else {
+    res.send(JSON.stringify(resource));
+  }
+}
+
+/** JSON body parsing for the FHIR API with the configured size limit; errors become OperationOutcomes. */
+export function fhirBodyParsers(maxBodyBytes: number): express.RequestHandler[] {
+  return [
+    express.json({ type: JSON_TYPES, limit: maxBodyBytes, strict: true }),
+    express.urlencoded({ extended: false, limit: maxBodyBytes, parameterLimit: 1000 }),
+  ];
+}

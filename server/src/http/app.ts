@@ -1,0 +1,124 @@
+// The express application: security headers, CORS, the OAuth endpoints, the FHIR API and errors as OperationOutcome.
+import type { FhirRouter } from '@medplum/fhir-router';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ServerConfig } from '../config.ts';
+import type { Db } from '../db/pool.ts';
+import { createFhirHandler, fhirBodyParsers, repositoryFor, sendFhirResponse, type FhirApiOptions } from '../fhir/routes.ts';
+import { outcomeOf, outcomeWithStatus, sendOutcome } from './outcomes.ts';
+
+export interface AppParts {
+  config: ServerConfig;
+  pool: Db;
+  router: FhirRouter;
+  /** oidc-provider's request handler, mounted at /oauth2. */
+  oauthHandler: express.RequestHandler;
+  /** Turns a bearer token into a caller, or answers 401. */
+  authenticate: express.RequestHandler;
+}
+
+export const FHIR_PATH = '/fhir/R4';
+
+export function createApp(parts: AppParts): express.Express {
+  const { config } = parts;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.production ? 1 : false);
+  app.set('query parser', 'simple');
+
+  app.use(securityHeaders(config.production));
+  if (config.logRequests) {
+    app.use(logRequests);
+  }
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await parts.pool.query('SELECT 1');
+      res.json({ status: 'ok' });
+    } catch {
+      res.status(503).json({ status: 'database unavailable' });
+    }
+  });
+
+  // OAuth 2.0 endpoints read their own raw bodies: no body parser before them.
+  app.use('/oauth2', parts.oauthHandler);
+
+  const fhirOptions: FhirApiOptions = {
+    pool: parts.pool,
+    router: parts.router,
+    fhirBaseUrl: `${config.baseUrl}${FHIR_PATH}`,
+    maxBundleEntries: config.maxBundleEntries,
+  };
+  app.use(FHIR_PATH, fhirCors);
+  // The CapabilityStatement is public (clients discover security from it).
+  app.get(`${FHIR_PATH}/metadata`, async (req, res) => {
+    try {
+      const result = await parts.router.handleRequest(
+        { method: 'GET', url: 'metadata', pathname: '', body: undefined, params: {}, query: {}, headers: req.headers },
+        repositoryFor(req, fhirOptions)
+      );
+      sendFhirResponse(req, res, result, fhirOptions.fhirBaseUrl);
+    } catch (err) {
+      sendOutcome(res, outcomeOf(err));
+    }
+  });
+  app.use(FHIR_PATH, parts.authenticate, ...fhirBodyParsers(config.maxBodyBytes), createFhirHandler(fhirOptions));
+
+  app.use((req: Request, res: Response) => {
+    sendOutcome(res, outcomeWithStatus(404, 'not-found', `No such path: ${req.method} ${req.path.slice(0, 200)}`));
+  });
+  app.use(handleErrors);
+  return app;
+}
+
+/** Headers every response carries; FHIR data is never cached by browsers or proxies. */
+function securityHeaders(production: boolean): express.RequestHandler {
+  return (_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Cache-Control', 'no-store');
+    if (production) {
+      res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    }
+    next();
+  };
+}
+
+/** The FHIR API is called from browser apps on other origins with bearer tokens (no cookies). */
+function fhirCors(req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Expose-Headers', 'ETag, Location, Last-Modified, Content-Location');
+  if (req.method === 'OPTIONS') {
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Prefer, If-Match, If-None-Exist, If-None-Match, Accept');
+    res.setHeader('Access-Control-Max-Age', '600');
+    res.status(204).end();
+    return;
+  }
+  next();
+}
+
+function logRequests(req: Request, res: Response, next: NextFunction): void {
+  const start = process.hrtime.bigint();
+  res.on('finish', () => {
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    console.log(`${req.method} ${req.originalUrl.slice(0, 300)} ${res.statusCode} ${ms.toFixed(1)}ms`);
+  });
+  next();
+}
+
+/** Errors from body parsing and anything unexpected, as OperationOutcomes (4xx for bad input, 500 otherwise). */
+function handleErrors(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.too.large') {
+    sendOutcome(res, outcomeWithStatus(413, 'too-costly', 'The request body is larger than the server accepts'));
+  } else if (e?.type === 'entity.parse.failed') {
+    sendOutcome(res, outcomeWithStatus(400, 'structure', `The request body is not valid JSON: ${e.message ?? ''}`.trim()));
+  } else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
+    sendOutcome(res, outcomeWithStatus(415, 'not-supported', e.message ?? 'Unsupported encoding'));
+  } else if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    sendOutcome(res, outcomeWithStatus(e.status, 'invalid', e.message ?? 'Bad request'));
+  } else {
+    sendOutcome(res, outcomeOf(err));
+  }
+}

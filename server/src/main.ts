@@ -1,0 +1,46 @@
+// `npm start`: runs the server with configuration from the environment, prints where it is, stops cleanly on Ctrl-C.
+import { ConfigError, loadConfig } from './config.ts';
+import { startServer, type RunningServer } from './server.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`Configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  console.log(config.databaseUrl ? 'Using PostgreSQL from DATABASE_URL' : `Starting embedded PostgreSQL in ${config.embeddedDataDir} ...`);
+  const server: RunningServer = await startServer(config);
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping ...`);
+    await server.close();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  console.log(`
+RPM FHIR server is running
+  FHIR R4 API      ${server.fhirBaseUrl}
+  Capabilities     ${server.fhirBaseUrl}/metadata
+  Token endpoint   ${server.tokenUrl}
+  Admin client     ${config.adminClientId}${config.production ? '' : ` / ${config.adminClientSecret} (development default)`}
+  Get a token      curl -s -u '${config.adminClientId}:<secret>' -d grant_type=client_credentials -d 'scope=system/*.*' ${server.tokenUrl}
+${server.demo ? `  Demo data        ${server.demo.summary}\n` : ''}Press Ctrl-C to stop.`);
+}
+
+main().catch((err) => {
+  console.error('Failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

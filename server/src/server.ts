@@ -1,0 +1,80 @@
+// Starts the whole server: database (embedded or external), migrations, definitions, auth, FHIR API, HTTP listener.
+import http from 'node:http';
+import { FhirRouter } from '@medplum/fhir-router';
+import { type ServerConfig } from './config.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embeddedPostgres.ts';
+import { migrate } from './db/migrate.ts';
+import { createPool, type Db } from './db/pool.ts';
+import { createAuthorizationServer } from './auth/index.ts';
+import { loadConformanceResources } from './fhir/conformance/loadConformance.ts';
+import { loadFhirDefinitions } from './fhir/definitions.ts';
+import { registerConformanceOperations } from './fhir/operations/index.ts';
+import { PostgresRepository } from './fhir/repository/postgresRepository.ts';
+import { createApp, FHIR_PATH } from './http/app.ts';
+import { seedDemoData, type DemoCredentials } from './seed/demoData.ts';
+
+export interface RunningServer {
+  /** e.g. http://localhost:8103 */
+  baseUrl: string;
+  fhirBaseUrl: string;
+  tokenUrl: string;
+  port: number;
+  pool: Db;
+  demo?: DemoCredentials;
+  close(): Promise<void>;
+}
+
+/** Starts everything; close() stops the listener, the pool and an embedded database, in that order. */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  loadFhirDefinitions();
+  let embedded: EmbeddedDatabase | undefined;
+  const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.embeddedDataDir, config.embeddedPort)).url;
+  const pool = createPool(databaseUrl);
+  const closers: (() => Promise<void>)[] = [async () => pool.end(), async () => embedded?.stop()];
+  try {
+    await migrate(pool);
+    const fhirBaseUrl = `${config.baseUrl}${FHIR_PATH}`;
+    const auth = await createAuthorizationServer({ config, pool });
+    closers.unshift(() => auth.close());
+
+    const router = new FhirRouter();
+    registerConformanceOperations(router, { baseUrl: config.baseUrl, fhirBaseUrl, tokenUrl: auth.tokenUrl });
+    const systemRepo = new PostgresRepository(pool, { fhirBaseUrl });
+    await loadConformanceResources(systemRepo);
+    const demo = config.seedDemoData ? await seedDemoData(systemRepo, config) : undefined;
+
+    const app = createApp({ config, pool, router, oauthHandler: auth.handler, authenticate: auth.authenticate });
+    const server = http.createServer(app);
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, resolve);
+    });
+    const port = (server.address() as { port: number }).port;
+    closers.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        })
+    );
+    return {
+      baseUrl: config.baseUrl,
+      fhirBaseUrl,
+      tokenUrl: auth.tokenUrl,
+      port,
+      pool,
+      demo,
+      close: () => runClosers(closers),
+    };
+  } catch (err) {
+    await runClosers(closers);
+    throw err;
+  }
+}
+
+async function runClosers(closers: (() => Promise<void>)[]): Promise<void> {
+  for (const close of closers.splice(0)) {
+    await close().catch((err) => console.error('Error while stopping:', (err as Error).message));
+  }
+}

@@ -1,0 +1,58 @@
+// Starts a real server on the test run's database for integration tests, and a MedplumClient logged in to it.
+import net from 'node:net';
+import { MedplumClient } from '@medplum/core';
+import { loadConfig, type ServerConfig } from '../config.ts';
+import { startServer, type RunningServer } from '../server.ts';
+
+export const TEST_ADMIN = { clientId: 'rpm-admin', clientSecret: 'rpm-admin-secret' };
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A server on a free port against RPM_TEST_DATABASE_URL, without demo data unless asked. */
+export async function startTestServer(env: NodeJS.ProcessEnv = {}): Promise<RunningServer & { config: ServerConfig }> {
+  const databaseUrl = process.env.RPM_TEST_DATABASE_URL;
+  if (!databaseUrl) {
+    throw new Error('RPM_TEST_DATABASE_URL is not set: run tests through vitest (its globalSetup creates the database)');
+  }
+  const port = await freePort();
+  const config = loadConfig({
+    PORT: String(port),
+    BASE_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: databaseUrl,
+    RPM_SEED_DEMO_DATA: 'false',
+    RPM_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
+    RPM_ADMIN_CLIENT_SECRET: TEST_ADMIN.clientSecret,
+    ...env,
+  });
+  const server = await startServer(config);
+  return { ...server, config };
+}
+
+/** A MedplumClient that logged in with the admin client's client_credentials grant. */
+export async function adminClient(server: RunningServer): Promise<MedplumClient> {
+  const medplum = new MedplumClient({ baseUrl: server.baseUrl, fetch, cacheTime: 0 });
+  await medplum.startClientLogin(TEST_ADMIN.clientId, TEST_ADMIN.clientSecret);
+  return medplum;
+}
+
+/** Raw fetch against the FHIR base with a bearer token, for asserting exact HTTP behaviour. */
+export function fhirFetch(server: RunningServer, token: string) {
+  return (path: string, init: RequestInit = {}): Promise<Response> =>
+    fetch(`${server.fhirBaseUrl}/${path.replace(/^\//, '')}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(init.body ? { 'content-type': 'application/fhir+json' } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+}
