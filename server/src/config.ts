@@ -21,8 +21,6 @@ export interface ServerConfig {
   /** Seeded confidential client for local administration (client_credentials). */
   adminClientId: string;
   adminClientSecret: string;
-  /** Secret used to sign auth cookies; only used by interactive flows (next issue). */
-  cookieSecret: string;
   /** Access token lifetime, seconds. */
   accessTokenTtl: number;
   /** Seed demo data on the first start against an empty database. */
@@ -34,7 +32,6 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 const DEV_ADMIN_CLIENT_ID = 'rpm-admin';
 const DEV_ADMIN_CLIENT_SECRET = 'rpm-admin-secret';
-const DEV_COOKIE_SECRET = 'rpm-dev-cookie-secret-not-for-production';
 
 /** Thrown when the configuration is unusable; main() prints it and exits. */
 export class ConfigError extends Error {}
@@ -57,16 +54,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = intVar(env, 'PORT', 8103);
   const adminClientId = env.RPM_ADMIN_CLIENT_ID || DEV_ADMIN_CLIENT_ID;
   const adminClientSecret = env.RPM_ADMIN_CLIENT_SECRET || DEV_ADMIN_CLIENT_SECRET;
-  const cookieSecret = env.RPM_COOKIE_SECRET || DEV_COOKIE_SECRET;
 
   if (production) {
     if (adminClientSecret === DEV_ADMIN_CLIENT_SECRET || adminClientSecret.length < 24) {
       throw new ConfigError(
         'NODE_ENV=production: set RPM_ADMIN_CLIENT_SECRET to a random secret of at least 24 characters (the development default is refused)'
       );
-    }
-    if (cookieSecret === DEV_COOKIE_SECRET || cookieSecret.length < 32) {
-      throw new ConfigError('NODE_ENV=production: set RPM_COOKIE_SECRET to a random secret of at least 32 characters');
     }
     if (!env.DATABASE_URL) {
       throw new ConfigError('NODE_ENV=production: set DATABASE_URL (the embedded PostgreSQL is for development only)');
@@ -85,7 +78,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxBundleEntries: intVar(env, 'RPM_MAX_BUNDLE_ENTRIES', 1000),
     adminClientId,
     adminClientSecret,
-    cookieSecret,
     accessTokenTtl: intVar(env, 'RPM_ACCESS_TOKEN_TTL', 3600),
     seedDemoData: env.RPM_SEED_DEMO_DATA !== 'false',
     logRequests: env.RPM_LOG_REQUESTS === 'true',

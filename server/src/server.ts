@@ -5,6 +5,8 @@ import { type ServerConfig } from './config.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embeddedPostgres.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool, type Db } from './db/pool.ts';
+import { connectRedis } from './db/redis.ts';
+import type { Redis } from 'ioredis';
 import { createAuthorizationServer } from './auth/index.ts';
 import { loadConformanceResources } from './fhir/conformance/loadConformance.ts';
 import { loadFhirDefinitions } from './fhir/definitions.ts';
@@ -20,6 +22,8 @@ export interface RunningServer {
   tokenUrl: string;
   port: number;
   pool: Db;
+  /** Present when REDIS_URL is set. */
+  redis?: Redis;
   demo?: DemoCredentials;
   close(): Promise<void>;
 }
@@ -33,6 +37,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const closers: (() => Promise<void>)[] = [async () => pool.end(), async () => embedded?.stop()];
   try {
     await migrate(pool);
+    const redis = await connectRedis(config.redisUrl);
+    if (redis) {
+      closers.unshift(async () => void (await redis.quit()));
+    }
     const fhirBaseUrl = `${config.baseUrl}${FHIR_PATH}`;
     const auth = await createAuthorizationServer({ config, pool });
     closers.unshift(() => auth.close());
@@ -43,7 +51,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await loadConformanceResources(systemRepo);
     const demo = config.seedDemoData ? await seedDemoData(systemRepo, config) : undefined;
 
-    const app = createApp({ config, pool, router, oauthHandler: auth.handler, authenticate: auth.authenticate });
+    const app = createApp({ config, pool, redis, router, oauthHandler: auth.handler, authenticate: auth.authenticate });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -64,6 +72,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       tokenUrl: auth.tokenUrl,
       port,
       pool,
+      redis,
       demo,
       close: () => runClosers(closers),
     };

@@ -3,12 +3,14 @@ import type { FhirRouter } from '@medplum/fhir-router';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db/pool.ts';
+import type { Redis } from 'ioredis';
 import { createFhirHandler, fhirBodyParsers, repositoryFor, sendFhirResponse, type FhirApiOptions } from '../fhir/routes.ts';
 import { outcomeOf, outcomeWithStatus, sendOutcome } from './outcomes.ts';
 
 export interface AppParts {
   config: ServerConfig;
   pool: Db;
+  redis?: Redis;
   router: FhirRouter;
   /** oidc-provider's request handler, mounted at /oauth2. */
   oauthHandler: express.RequestHandler;
@@ -30,13 +32,15 @@ export function createApp(parts: AppParts): express.Express {
     app.use(logRequests);
   }
 
+  // For load balancers: 200 only when the database (and Redis, when configured) answer.
   app.get('/healthz', async (_req, res) => {
-    try {
-      await parts.pool.query('SELECT 1');
-      res.json({ status: 'ok' });
-    } catch {
-      res.status(503).json({ status: 'database unavailable' });
+    const checks: Record<string, string> = {};
+    checks.database = await parts.pool.query('SELECT 1').then(() => 'ok', () => 'unavailable');
+    if (parts.redis) {
+      checks.redis = await parts.redis.ping().then(() => 'ok', () => 'unavailable');
     }
+    const healthy = Object.values(checks).every((v) => v === 'ok');
+    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'unavailable', ...checks });
   });
 
   // OAuth 2.0 endpoints read their own raw bodies: no body parser before them.
