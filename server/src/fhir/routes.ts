@@ -23,11 +23,12 @@ const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/js
 const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** A repository for one request, knowing how that request wants search handled. */
-export function repositoryFor(req: Request, options: FhirApiOptions): PostgresRepository {
+export function repositoryFor(req: Request, res: Response, options: FhirApiOptions): PostgresRepository {
   const prefer = String(req.headers.prefer ?? '');
   return new PostgresRepository(options.pool, {
     fhirBaseUrl: options.fhirBaseUrl,
     strictSearch: /handling\s*=\s*strict/i.test(prefer),
+    caller: res.locals.caller,
   });
 }
 
@@ -38,7 +39,7 @@ export function createFhirHandler(options: FhirApiOptions) {
       const method = req.method as HttpMethod;
       const path = req.path.replace(/^\/+|\/+$/g, '');
       checkBody(req, method);
-      const repo = repositoryFor(req, options);
+      const repo = repositoryFor(req, res, options);
       const result = await dispatch(req, method, path, repo, options);
       sendFhirResponse(req, res, result, options.fhirBaseUrl);
     } catch (err) {
@@ -70,10 +71,12 @@ async function dispatch(
       return [allOk, await repo.search(parseSearchQuery(first, params))];
     }
     if (method === 'GET' && segments.length === 2 && segments[1] === '_history') {
+      repo.assertMay(first, 'search');
       return [allOk, await readHistoryBundle(repo.pool, parseHistoryQuery(query, { resourceType: first }), options.fhirBaseUrl)];
     }
   }
   if (method === 'GET' && path === '_history') {
+    repo.assertMay('*', 'search');
     return [allOk, await readHistoryBundle(repo.pool, parseHistoryQuery(query, {}), options.fhirBaseUrl)];
   }
   if (method === 'POST' && path === '') {

@@ -58,7 +58,7 @@ export function createApp(parts: AppParts): express.Express {
     try {
       const result = await parts.router.handleRequest(
         { method: 'GET', url: 'metadata', pathname: '', body: undefined, params: {}, query: {}, headers: req.headers },
-        repositoryFor(req, fhirOptions)
+        repositoryFor(req, res, fhirOptions)
       );
       sendFhirResponse(req, res, result, fhirOptions.fhirBaseUrl);
     } catch (err) {

@@ -35,6 +35,33 @@ describe('authentication', () => {
     await expectOutcome(garbage, 401);
   });
 
+  test('a token narrowed to system/Observation.rs may search Observations but not write or read Patients (403)', async () => {
+    const tokenRes = await fetch(server.tokenUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from('rpm-admin:rpm-admin-secret').toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials&scope=system/Observation.rs',
+    });
+    expect(tokenRes.status).toBe(200);
+    const narrow = fhirFetch(server, ((await tokenRes.json()) as { access_token: string }).access_token);
+    expect((await narrow('Observation?_count=1')).status).toBe(200);
+    await expectOutcome(await narrow('Patient?_count=1'), 403);
+    await expectOutcome(await narrow('Observation', { method: 'POST', body: JSON.stringify({ resourceType: 'Observation' }) }), 403);
+    await expectOutcome(
+      await narrow('', {
+        method: 'POST',
+        body: JSON.stringify({
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [{ resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } }],
+        }),
+      }),
+      403
+    );
+  });
+
   test('metadata is public', async () => {
     const res = await fetch(`${server.fhirBaseUrl}/metadata`);
     expect(res.status).toBe(200);

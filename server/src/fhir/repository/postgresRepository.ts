@@ -28,6 +28,9 @@ import {
   type UpdateResourceOptions,
 } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Parameters, Reference, Resource } from '@medplum/fhirtypes';
+import type { Caller } from '../../auth/authenticate.ts';
+import { assertCallerMay } from '../../auth/scopeCheck.ts';
+import type { Interaction } from '../../auth/smartScopes.ts';
 import type { Db, DbClient, Queryable } from '../../db/pool.ts';
 import { validateResourceForWrite } from '../conformance/validateResource.ts';
 import {
@@ -55,6 +58,8 @@ export interface RepositoryContext {
   fhirBaseUrl: string;
   /** `Prefer: handling=strict`: unknown search parameters are errors instead of being ignored. */
   strictSearch?: boolean;
+  /** Who is asking; absent for the server's own work (start-up loading, seeding). */
+  caller?: Caller;
 }
 
 /** A version waiting to be written when the transaction flushes. */
@@ -92,9 +97,17 @@ export class PostgresRepository extends FhirRepository {
     return this.client ?? this.pool;
   }
 
+  /** The one access check every read and write passes through (403 when the caller's scopes do not allow it). */
+  assertMay(resourceType: string, interaction: Interaction): void {
+    if (this.context.caller) {
+      assertCallerMay(this.context.caller, resourceType, interaction);
+    }
+  }
+
   // ---------------------------------------------------------------- writes
 
   async createResource<T extends Resource>(resource: T, options?: CreateResourceOptions): Promise<WithId<T>> {
+    this.assertMay(resource.resourceType, 'create');
     const id = options?.assignedId && resource.id ? resource.id : this.generateId();
     const version = this.prepareVersion({ ...resource, id }, 'create');
     await this.writeVersions([version]);
@@ -107,10 +120,14 @@ export class PostgresRepository extends FhirRepository {
       throw new OperationOutcomeError(badRequest('Missing id', `${resource.resourceType}.id`));
     }
     assertValidId(id);
+    this.assertMay(resource.resourceType, 'update');
     return this.withTransaction(
       async (tx) => {
         await tx.flush();
         const current = await selectCurrentRow(tx.db, resource.resourceType, id, true);
+        if (!current) {
+          this.assertMay(resource.resourceType, 'create');
+        }
         if (options?.ifMatch && (!current || current.versionId !== options.ifMatch)) {
           throw new OperationOutcomeError(preconditionFailed);
         }
@@ -132,6 +149,7 @@ export class PostgresRepository extends FhirRepository {
 
   async deleteResource(resourceType: string, id: string, options?: DeleteResourceOptions): Promise<void> {
     assertResourceType(resourceType);
+    this.assertMay(resourceType, 'delete');
     await this.withTransaction(
       async (tx) => {
         await tx.flush();
@@ -249,6 +267,7 @@ export class PostgresRepository extends FhirRepository {
 
   async readResource<T extends Resource>(resourceType: string, id: string): Promise<WithId<T>> {
     assertResourceType(resourceType);
+    this.assertMay(resourceType, 'read');
     await this.flush();
     if (!ID_PATTERN.test(id)) {
       throw new OperationOutcomeError(notFound);
@@ -286,6 +305,11 @@ export class PostgresRepository extends FhirRepository {
       if (!key) {
         return new OperationOutcomeError(badRequest('Invalid reference'));
       }
+      try {
+        this.assertMay(key.resourceType, 'read');
+      } catch (err) {
+        return err as Error;
+      }
       const row = rows.get(`${key.resourceType}/${key.id}`);
       if (!row) {
         return new OperationOutcomeError(notFound);
@@ -303,6 +327,7 @@ export class PostgresRepository extends FhirRepository {
     options?: ReadHistoryOptions
   ): Promise<Bundle<WithId<T>>> {
     assertResourceType(resourceType);
+    this.assertMay(resourceType, 'read');
     await this.flush();
     if (!ID_PATTERN.test(id) || !(await selectCurrentRow(this.db, resourceType, id))) {
       throw new OperationOutcomeError(notFound);
@@ -321,6 +346,7 @@ export class PostgresRepository extends FhirRepository {
 
   async readVersion<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<WithId<T>> {
     assertResourceType(resourceType);
+    this.assertMay(resourceType, 'read');
     await this.flush();
     if (!ID_PATTERN.test(id) || !ID_PATTERN.test(versionId)) {
       throw new OperationOutcomeError(notFound);
@@ -337,6 +363,9 @@ export class PostgresRepository extends FhirRepository {
 
   async search<T extends Resource>(searchRequest: SearchRequest<T>, _options?: SearchOptions): Promise<Bundle<WithId<T>>> {
     assertSearchTypes(searchRequest);
+    for (const type of searchRequest.types ?? [searchRequest.resourceType]) {
+      this.assertMay(type, 'search');
+    }
     await this.flush();
     return (await executeSearch(this, this.db, searchRequest, {
       fhirBaseUrl: this.context.fhirBaseUrl,

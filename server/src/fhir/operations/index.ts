@@ -1,0 +1,25 @@
+// Registers the conformance operations ($validate, ValueSet/$expand, GET metadata) on a FhirRouter.
+import type { FhirRouter } from '@medplum/fhir-router';
+import { expandOperation } from './expand.ts';
+import { metadataHandler } from './metadata.ts';
+import type { CapabilityOptions } from './metadata.ts';
+import { validateOperation } from './validate.ts';
+
+export { buildCapabilityStatement, metadataHandler } from './metadata.ts';
+export type { CapabilityOptions } from './metadata.ts';
+export { expandOperation } from './expand.ts';
+export { validateOperation } from './validate.ts';
+
+/**
+ * Adds: POST [type]/$validate, POST [type]/[id]/$validate, GET|POST ValueSet/$expand, GET|POST ValueSet/[id]/$expand
+ * (interaction "operation"), and GET metadata (no interaction: it must be served without authentication).
+ */
+export function registerConformanceOperations(router: FhirRouter, options: CapabilityOptions): void {
+  router.add('POST', ':resourceType/$validate', validateOperation, 'operation');
+  router.add('POST', ':resourceType/:id/$validate', validateOperation, 'operation');
+  for (const method of ['GET', 'POST'] as const) {
+    router.add(method, 'ValueSet/$expand', expandOperation, 'operation');
+    router.add(method, 'ValueSet/:id/$expand', expandOperation, 'operation');
+  }
+  router.add('GET', 'metadata', metadataHandler(options));
+}
