@@ -1,5 +1,5 @@
 // The FHIR REST API under /fhir/R4: turns HTTP requests into FhirRouter calls and router results into HTTP responses.
-import { allOk, badRequest, getReferenceString, isResourceType, notFound, OperationOutcomeError } from '@medplum/core';
+import { allOk, badRequest, created as createdOutcome, getReferenceString, isResourceType, notFound, OperationOutcomeError } from '@medplum/core';
 import { processBatch, type FhirRequest, type FhirRouter, type FhirResponse, type HttpMethod } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import express, { type Request, type Response } from 'express';
@@ -61,6 +61,10 @@ async function dispatch(
     return [outcomeWithStatus(404, 'not-found', `Unknown resource type: ${first.slice(0, 100)}`)];
   }
   const query = req.query as Record<string, string | string[] | undefined>;
+  const literal = LITERAL_PATHS.find((l) => l.pattern.test(path));
+  if (literal && !literal.methods.includes(method)) {
+    return [methodNotAllowed(method, `/${path}`)];
+  }
 
   // Searches go through our parser, which (unlike the router's) supports composite parameters.
   if (first && isResourceType(first)) {
@@ -69,6 +73,9 @@ async function dispatch(
     if (isSearch) {
       const params = method === 'POST' ? { ...query, ...formParams(req.body) } : query;
       return [allOk, await repo.search(parseSearchQuery(first, params))];
+    }
+    if (method === 'PUT' && segments.length === 2 && !segments[1].startsWith('$')) {
+      return updateById(req, first, segments[1], repo);
     }
     if (method === 'GET' && segments.length === 2 && segments[1] === '_history') {
       repo.assertMay(first, 'search');
@@ -89,6 +96,29 @@ async function dispatch(
     return [allowed.length > 0 ? methodNotAllowed(method, `/${path}`) : notFound];
   }
   return options.router.handleRequest(fhirRequest, repo);
+}
+
+/** Paths with a fixed meaning, and the methods they allow (others are 405, not a conditional interaction). */
+const LITERAL_PATHS: { pattern: RegExp; methods: HttpMethod[] }[] = [
+  { pattern: /^metadata$/, methods: ['GET'] },
+  { pattern: /^_history$/, methods: ['GET'] },
+  { pattern: /^[A-Za-z]+\/_history$/, methods: ['GET'] },
+  { pattern: /^[A-Za-z]+\/_search$/, methods: ['POST'] },
+  { pattern: /^[A-Za-z]+\/[^/]+\/_history(\/[^/]+)?$/, methods: ['GET'] },
+];
+
+/** PUT Type/id: update, or create with the client's id (201 Created). */
+async function updateById(req: Request, resourceType: string, id: string, repo: PostgresRepository): Promise<FhirResponse> {
+  const body = req.body as Resource;
+  if (body.resourceType !== resourceType) {
+    throw new OperationOutcomeError(badRequest(`Incorrect resource type: expected ${resourceType}`, 'resourceType'));
+  }
+  if (body.id !== id) {
+    throw new OperationOutcomeError(badRequest('The id in the body must match the id in the URL', `${resourceType}.id`));
+  }
+  const ifMatch = /"([^"]+)"/.exec(String(req.headers['if-match'] ?? ''))?.[1];
+  const { resource, created } = await repo.upsertResource(body, { ifMatch });
+  return [created ? createdOutcome : allOk, resource];
 }
 
 /** Batch: each entry on its own. Transaction: all entries in one database transaction, or none. */

@@ -115,6 +115,14 @@ export class PostgresRepository extends FhirRepository {
   }
 
   async updateResource<T extends Resource>(resource: T, options?: UpdateResourceOptions): Promise<WithId<T>> {
+    return (await this.upsertResource(resource, options)).resource;
+  }
+
+  /** Update, or create with the client's id when none exists (FHIR R4 http.html#upsert); says which happened. */
+  async upsertResource<T extends Resource>(
+    resource: T,
+    options?: UpdateResourceOptions
+  ): Promise<{ resource: WithId<T>; created: boolean }> {
     const id = resource.id;
     if (!id) {
       throw new OperationOutcomeError(badRequest('Missing id', `${resource.resourceType}.id`));
@@ -134,14 +142,13 @@ export class PostgresRepository extends FhirRepository {
         if (current && !current.deleted) {
           const existing = parseStored<WithId<T>>(current.content);
           if (isUnchanged(existing, resource)) {
-            return existing;
+            return { resource: existing, created: false };
           }
         }
-        // Update as create: a client may choose the id of a new resource (FHIR R4 http.html#upsert).
         const version = tx.prepareVersion(resource as WithId<Resource>, current ? 'update' : 'create');
         version.replacesExisting = current !== undefined;
         await tx.writeVersions([version]);
-        return JSON.parse(version.row.content) as WithId<T>;
+        return { resource: JSON.parse(version.row.content) as WithId<T>, created: current === undefined };
       },
       { resourceTypes: [resource.resourceType] as TransactionOptions['resourceTypes'] }
     );
