@@ -94,6 +94,39 @@ async function findToken(provider: Provider, value: string): Promise<TokenLike |
     TokenLike | undefined;
 }
 
+/**
+ * Recently verified tokens, so that a busy client does not cost a database lookup per request. An entry lives at
+ * most TOKEN_CACHE_MS (and never past the token's expiry): a token revoked on another instance stops working within
+ * that time; on this instance forgetVerifiedToken() makes it immediate.
+ */
+const TOKEN_CACHE_MS = 10_000;
+const TOKEN_CACHE_MAX = 10_000;
+const verifiedTokens = new Map<string, { caller: Caller; until: number }>();
+
+function cachedCaller(value: string): Caller | undefined {
+  const hit = verifiedTokens.get(value);
+  if (!hit) {
+    return undefined;
+  }
+  if (hit.until <= Date.now()) {
+    verifiedTokens.delete(value);
+    return undefined;
+  }
+  return hit.caller;
+}
+
+function rememberCaller(value: string, caller: Caller): void {
+  if (verifiedTokens.size >= TOKEN_CACHE_MAX) {
+    verifiedTokens.delete(verifiedTokens.keys().next().value as string);
+  }
+  verifiedTokens.set(value, { caller, until: Math.min(Date.now() + TOKEN_CACHE_MS, caller.expiresAt * 1000) });
+}
+
+/** Drops a token from this instance's cache of verified tokens (call on revocation). */
+export function forgetVerifiedToken(value: string): void {
+  verifiedTokens.delete(value);
+}
+
 export function createAuthenticate(options: AuthenticateOptions): RequestHandler {
   const { provider, fhirBaseUrl } = options;
   return async function authenticate(req, res, next) {
@@ -110,6 +143,12 @@ export function createAuthenticate(options: AuthenticateOptions): RequestHandler
         return;
       }
       const value = BEARER.exec(header)?.[1];
+      const cached = value ? cachedCaller(value) : undefined;
+      if (cached) {
+        res.locals.caller = cached;
+        next();
+        return;
+      }
       const token = value ? await findToken(provider, value) : undefined;
       if (!token) {
         sendBearerChallenge(res, fhirBaseUrl, 401, 'invalid_token', 'The access token is invalid, expired or revoked');
@@ -120,12 +159,14 @@ export function createAuthenticate(options: AuthenticateOptions): RequestHandler
         sendBearerChallenge(res, fhirBaseUrl, 401, 'invalid_token', problem);
         return;
       }
-      res.locals.caller = {
+      const caller: Caller = {
         clientId: token.clientId as string,
         scopes: splitScopes(token.scope),
         ...(token.accountId ? { subject: token.accountId } : {}),
         expiresAt: token.exp ?? 0,
       };
+      rememberCaller(value as string, caller);
+      res.locals.caller = caller;
       next();
     } catch (err) {
       next(err);

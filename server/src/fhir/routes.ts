@@ -7,6 +7,7 @@ import type { Db } from '../db/pool.ts';
 import { FHIR_JSON, methodNotAllowed, outcomeOf, outcomeWithStatus, sendOutcome, statusOf } from '../http/outcomes.ts';
 import { parseHistoryQuery, readHistoryBundle } from './repository/history.ts';
 import { PostgresRepository } from './repository/postgresRepository.ts';
+import type { StoredResource } from './repository/resourceRows.ts';
 import { parseSearchQuery } from './search/index.ts';
 import { resolveConditionalEntries } from './transaction/resolveConditionalEntries.ts';
 
@@ -40,21 +41,25 @@ export function createFhirHandler(options: FhirApiOptions) {
       const path = req.path.replace(/^\/+|\/+$/g, '');
       checkBody(req, method);
       const repo = repositoryFor(req, res, options);
-      const result = await dispatch(req, method, path, repo, options);
-      sendFhirResponse(req, res, result, options.fhirBaseUrl);
+      const result = await dispatch(req, res, method, path, repo, options);
+      if (result) {
+        sendFhirResponse(req, res, result, options.fhirBaseUrl);
+      }
     } catch (err) {
       sendOutcome(res, outcomeOf(err));
     }
   };
 }
 
+/** Routes one request; returns the router-style result, or undefined when the response was already sent. */
 async function dispatch(
   req: Request,
+  res: Response,
   method: HttpMethod,
   path: string,
   repo: PostgresRepository,
   options: FhirApiOptions
-): Promise<FhirResponse> {
+): Promise<FhirResponse | undefined> {
   const segments = path === '' ? [] : path.split('/');
   const [first] = segments;
   if (first && !isResourceType(first) && !first.startsWith('$') && !first.startsWith('_') && first !== 'metadata') {
@@ -73,6 +78,10 @@ async function dispatch(
     if (isSearch) {
       const params = method === 'POST' ? { ...query, ...formParams(req.body) } : query;
       return [allOk, await repo.search(parseSearchQuery(first, params))];
+    }
+    if (method === 'GET' && segments.length === 2 && !/^[$_]/.test(segments[1]) && !hasSummaryParams(query)) {
+      sendStoredResource(res, await repo.readResourceText(first, segments[1]));
+      return undefined;
     }
     if (method === 'PUT' && segments.length === 2 && !segments[1].startsWith('$')) {
       return updateById(req, first, segments[1], repo);
@@ -96,6 +105,17 @@ async function dispatch(
     return [allowed.length > 0 ? methodNotAllowed(method, `/${path}`) : notFound];
   }
   return options.router.handleRequest(fhirRequest, repo);
+}
+
+function hasSummaryParams(query: Record<string, unknown>): boolean {
+  return query._summary !== undefined || query._elements !== undefined;
+}
+
+/** A read answered with the stored JSON text as it is (the hot path of every client). */
+function sendStoredResource(res: Response, stored: StoredResource): void {
+  res.setHeader('ETag', `W/"${stored.versionId}"`);
+  res.setHeader('Last-Modified', new Date(stored.lastUpdated).toUTCString());
+  res.status(200).type(FHIR_JSON).send(stored.content);
 }
 
 /** Paths with a fixed meaning, and the methods they allow (others are 405, not a conditional interaction). */

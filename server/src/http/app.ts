@@ -24,6 +24,7 @@ export function createApp(parts: AppParts): express.Express {
   const { config } = parts;
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false); // FHIR ETags are resource versions, set where they apply; no body hashing.
   app.set('trust proxy', config.production ? 1 : false);
   app.set('query parser', 'simple');
 

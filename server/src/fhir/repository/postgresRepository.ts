@@ -50,6 +50,7 @@ import {
   selectVersionRow,
   writeResourceVersions,
   type ResourceVersionRow,
+  type StoredResource,
 } from './resourceRows.ts';
 
 /** What a repository needs to know about the request it serves. */
@@ -287,6 +288,21 @@ export class PostgresRepository extends FhirRepository {
       throw new OperationOutcomeError(gone);
     }
     return parseStored<WithId<T>>(row.content);
+  }
+
+  /** The current version's stored JSON text, so a read can be answered without parsing and re-serialising. */
+  async readResourceText(resourceType: string, id: string): Promise<StoredResource> {
+    assertResourceType(resourceType);
+    this.assertMay(resourceType, 'read');
+    await this.flush();
+    const row = ID_PATTERN.test(id) ? await selectCurrentRow(this.db, resourceType, id) : undefined;
+    if (!row) {
+      throw new OperationOutcomeError(notFound);
+    }
+    if (row.deleted) {
+      throw new OperationOutcomeError(gone);
+    }
+    return row;
   }
 
   async readReference<T extends Resource>(reference: Reference<T>): Promise<WithId<T>> {

@@ -16,6 +16,7 @@ export interface ResourceVersionRow {
 
 export interface StoredResource {
   versionId: string;
+  lastUpdated: string;
   deleted: boolean;
   content: string;
 }
@@ -28,11 +29,11 @@ export async function selectCurrentRow(
   forUpdate = false
 ): Promise<StoredResource | undefined> {
   const result = await db.query(
-    `SELECT version_id, deleted, content FROM resource WHERE resource_type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    `SELECT version_id, last_updated, deleted, content FROM resource WHERE resource_type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
     [resourceType, id]
   );
   const row = result.rows[0];
-  return row ? { versionId: row.version_id, deleted: row.deleted, content: row.content } : undefined;
+  return row ? toStored(row) : undefined;
 }
 
 /** Reads many current rows at once; the map is keyed by "Type/id". */
@@ -45,13 +46,13 @@ export async function selectCurrentRows(
     return found;
   }
   const result = await db.query(
-    `SELECT r.resource_type, r.id, r.version_id, r.deleted, r.content
+    `SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.deleted, r.content
        FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(resource_type, id)
          ON r.resource_type = k.resource_type AND r.id = k.id`,
     [keys.map((k) => k.resourceType), keys.map((k) => k.id)]
   );
   for (const row of result.rows) {
-    found.set(`${row.resource_type}/${row.id}`, { versionId: row.version_id, deleted: row.deleted, content: row.content });
+    found.set(`${row.resource_type}/${row.id}`, toStored(row));
   }
   return found;
 }
@@ -95,11 +96,15 @@ export async function selectVersionRow(
   versionId: string
 ): Promise<StoredResource | undefined> {
   const result = await db.query(
-    "SELECT version_id, operation = 'delete' AS deleted, content FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3",
+    "SELECT version_id, last_updated, operation = 'delete' AS deleted, content FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3",
     [resourceType, id, versionId]
   );
   const row = result.rows[0];
-  return row ? { versionId: row.version_id, deleted: row.deleted, content: row.content } : undefined;
+  return row ? toStored(row) : undefined;
+}
+
+function toStored(row: { version_id: string; last_updated: string; deleted: boolean; content: string }): StoredResource {
+  return { versionId: row.version_id, lastUpdated: row.last_updated, deleted: row.deleted, content: row.content };
 }
 
 /** Parses stored JSON text; content is always written by us, so it is trusted. */
