@@ -3,7 +3,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['server/src/**/*.test.ts', 'bots/**/*.test.ts', 'bench/src/**/*.test.ts', 'apps/*/src/**/*.test.{ts,tsx}', 'e2e/**/*.test.ts'],
+    include: [
+      'server/src/**/*.test.ts',
+      'bots/**/*.test.ts',
+      'bench/src/**/*.test.ts',
+      'apps/*/src/**/*.test.{ts,tsx}',
+      'e2e/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     globalSetup: ['server/src/testing/globalSetup.ts'],
     testTimeout: 30_000,

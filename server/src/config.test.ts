@@ -27,8 +27,14 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/rpm', RPM_ADMIN_CLIENT_SECRET: 'short' })
     ).toThrow(/at least 24/);
-    expect(() => loadConfig({ NODE_ENV: 'production', RPM_ADMIN_CLIENT_SECRET: 'x'.repeat(32) })).toThrow(/DATABASE_URL/);
-    const ok = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/rpm', RPM_ADMIN_CLIENT_SECRET: 'x'.repeat(32) });
+    expect(() => loadConfig({ NODE_ENV: 'production', RPM_ADMIN_CLIENT_SECRET: 'x'.repeat(32) })).toThrow(
+      /DATABASE_URL/
+    );
+    const ok = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/rpm',
+      RPM_ADMIN_CLIENT_SECRET: 'x'.repeat(32),
+    });
     expect(ok.production).toBe(true);
   });
 

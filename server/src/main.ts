@@ -13,7 +13,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  console.log(config.databaseUrl ? 'Using PostgreSQL from DATABASE_URL' : `Starting embedded PostgreSQL in ${config.embeddedDataDir} ...`);
+  console.log(
+    config.databaseUrl
+      ? 'Using PostgreSQL from DATABASE_URL'
+      : `Starting embedded PostgreSQL in ${config.embeddedDataDir} ...`
+  );
   const server: RunningServer = await startServer(config);
 
   let stopping = false;

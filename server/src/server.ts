@@ -32,7 +32,8 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   loadFhirDefinitions();
   let embedded: EmbeddedDatabase | undefined;
-  const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.embeddedDataDir, config.embeddedPort)).url;
+  const databaseUrl =
+    config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.embeddedDataDir, config.embeddedPort)).url;
   const pool = createPool(databaseUrl);
   const closers: (() => Promise<void>)[] = [async () => pool.end(), async () => embedded?.stop()];
   try {

@@ -12,7 +12,11 @@ const USER = 'postgres';
 const PASSWORD = 'rpm-embedded-dev';
 
 /** Initialises (first time only) and starts an embedded PostgreSQL, and ensures the database exists. */
-export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'rpm'): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  database = 'rpm'
+): Promise<EmbeddedDatabase> {
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   // Imported only when used: the package installs exit/signal hooks that would cut other programs' shutdown short.

@@ -38,13 +38,18 @@ async function statusOf(promise: Promise<unknown>): Promise<number> {
 
 describe('create, read, update, delete', () => {
   test('create assigns id, version and lastUpdated and returns 201 with Location and ETag', async () => {
-    const res = await api('Patient', { method: 'POST', body: JSON.stringify({ ...newPatient(), id: 'client-chosen' }) });
+    const res = await api('Patient', {
+      method: 'POST',
+      body: JSON.stringify({ ...newPatient(), id: 'client-chosen' }),
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as Patient;
     expect(body.id).not.toBe('client-chosen');
     expect(body.meta?.versionId).toBeTruthy();
     expect(body.meta?.lastUpdated).toMatch(/^\d{4}-\d{2}-\d{2}T/);
-    expect(res.headers.get('location')).toBe(`${server.fhirBaseUrl}/Patient/${body.id}/_history/${body.meta?.versionId}`);
+    expect(res.headers.get('location')).toBe(
+      `${server.fhirBaseUrl}/Patient/${body.id}/_history/${body.meta?.versionId}`
+    );
     expect(res.headers.get('etag')).toBe(`W/"${body.meta?.versionId}"`);
     expect(res.headers.get('content-type')).toContain('application/fhir+json');
   });
@@ -94,7 +99,10 @@ describe('create, read, update, delete', () => {
 
   test('update with a body id that differs from the URL is 400', async () => {
     const created = await medplum.createResource(newPatient());
-    const res = await api(`Patient/${created.id}`, { method: 'PUT', body: JSON.stringify({ ...created, id: 'other' }) });
+    const res = await api(`Patient/${created.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ ...created, id: 'other' }),
+    });
     expect(res.status).toBe(400);
   });
 
@@ -140,7 +148,9 @@ describe('patch', () => {
 
   test('a patch that changes the id is refused', async () => {
     const created = await medplum.createResource(newPatient());
-    const status = await statusOf(medplum.patchResource('Patient', created.id as string, [{ op: 'replace', path: '/id', value: 'x' }]));
+    const status = await statusOf(
+      medplum.patchResource('Patient', created.id as string, [{ op: 'replace', path: '/id', value: 'x' }])
+    );
     expect(status).toBe(400);
   });
 });
@@ -157,7 +167,9 @@ describe('history', () => {
     expect(instance.entry?.map((e) => e.request?.method)).toEqual(['PUT', 'PUT', 'POST']);
     expect(instance.entry?.[0].response?.etag).toMatch(/^W\//);
 
-    const typeLevel = (await (await api(`Patient/_history?_since=${encodeURIComponent(before)}&_count=2`)).json()) as Bundle;
+    const typeLevel = (await (
+      await api(`Patient/_history?_since=${encodeURIComponent(before)}&_count=2`)
+    ).json()) as Bundle;
     expect(typeLevel.type).toBe('history');
     expect(typeLevel.entry).toHaveLength(2);
     expect(typeLevel.entry?.every((e) => e.resource?.resourceType === 'Patient')).toBe(true);
@@ -177,9 +189,17 @@ describe('conditional interactions', () => {
   test('conditional create (If-None-Exist) creates once, then returns the existing resource with 200', async () => {
     const patient = newPatient();
     const criteria = `identifier=${patient.identifier?.[0].system}|${patient.identifier?.[0].value}`;
-    const first = await api('Patient', { method: 'POST', headers: { 'if-none-exist': criteria }, body: JSON.stringify(patient) });
+    const first = await api('Patient', {
+      method: 'POST',
+      headers: { 'if-none-exist': criteria },
+      body: JSON.stringify(patient),
+    });
     expect(first.status).toBe(201);
-    const second = await api('Patient', { method: 'POST', headers: { 'if-none-exist': criteria }, body: JSON.stringify(patient) });
+    const second = await api('Patient', {
+      method: 'POST',
+      headers: { 'if-none-exist': criteria },
+      body: JSON.stringify(patient),
+    });
     expect(second.status).toBe(200);
     expect(((await second.json()) as Patient).id).toBe(((await first.json()) as Patient).id);
   });
@@ -230,7 +250,9 @@ describe('Observation round trip', () => {
     const obs = await medplum.createResource<Observation>({
       resourceType: 'Observation',
       status: 'final',
-      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      category: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] },
+      ],
       code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
       subject: { reference: `Patient/${patient.id}` },
       effectiveDateTime: new Date().toISOString(),

@@ -1,6 +1,20 @@
 // The FHIR REST API under /fhir/R4: turns HTTP requests into FhirRouter calls and router results into HTTP responses.
-import { allOk, badRequest, created as createdOutcome, getReferenceString, isResourceType, notFound, OperationOutcomeError } from '@medplum/core';
-import { processBatch, type FhirRequest, type FhirRouter, type FhirResponse, type HttpMethod } from '@medplum/fhir-router';
+import {
+  allOk,
+  badRequest,
+  created as createdOutcome,
+  getReferenceString,
+  isResourceType,
+  notFound,
+  OperationOutcomeError,
+} from '@medplum/core';
+import {
+  processBatch,
+  type FhirRequest,
+  type FhirRouter,
+  type FhirResponse,
+  type HttpMethod,
+} from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import express, { type Request, type Response } from 'express';
 import type { Db } from '../db/pool.ts';
@@ -74,7 +88,8 @@ async function dispatch(
   // Searches go through our parser, which (unlike the router's) supports composite parameters.
   if (first && isResourceType(first)) {
     const isSearch =
-      (method === 'GET' && segments.length === 1) || (method === 'POST' && segments.length === 2 && segments[1] === '_search');
+      (method === 'GET' && segments.length === 1) ||
+      (method === 'POST' && segments.length === 2 && segments[1] === '_search');
     if (isSearch) {
       const params = method === 'POST' ? { ...query, ...formParams(req.body) } : query;
       return [allOk, await repo.search(parseSearchQuery(first, params))];
@@ -88,7 +103,10 @@ async function dispatch(
     }
     if (method === 'GET' && segments.length === 2 && segments[1] === '_history') {
       repo.assertMay(first, 'search');
-      return [allOk, await readHistoryBundle(repo.pool, parseHistoryQuery(query, { resourceType: first }), options.fhirBaseUrl)];
+      return [
+        allOk,
+        await readHistoryBundle(repo.pool, parseHistoryQuery(query, { resourceType: first }), options.fhirBaseUrl),
+      ];
     }
   }
   if (method === 'GET' && path === '_history') {
@@ -128,13 +146,20 @@ const LITERAL_PATHS: { pattern: RegExp; methods: HttpMethod[] }[] = [
 ];
 
 /** PUT Type/id: update, or create with the client's id (201 Created). */
-async function updateById(req: Request, resourceType: string, id: string, repo: PostgresRepository): Promise<FhirResponse> {
+async function updateById(
+  req: Request,
+  resourceType: string,
+  id: string,
+  repo: PostgresRepository
+): Promise<FhirResponse> {
   const body = req.body as Resource;
   if (body.resourceType !== resourceType) {
     throw new OperationOutcomeError(badRequest(`Incorrect resource type: expected ${resourceType}`, 'resourceType'));
   }
   if (body.id !== id) {
-    throw new OperationOutcomeError(badRequest('The id in the body must match the id in the URL', `${resourceType}.id`));
+    throw new OperationOutcomeError(
+      badRequest('The id in the body must match the id in the URL', `${resourceType}.id`)
+    );
   }
   const ifMatch = /"([^"]+)"/.exec(String(req.headers['if-match'] ?? ''))?.[1];
   const { resource, created } = await repo.upsertResource(body, { ifMatch });
@@ -153,7 +178,11 @@ async function processBundle(req: Request, repo: PostgresRepository, options: Fh
   const count = bundle.entry?.length ?? 0;
   if (count > options.maxBundleEntries) {
     throw new OperationOutcomeError(
-      outcomeWithStatus(413, 'too-costly', `The Bundle has ${count} entries; at most ${options.maxBundleEntries} are accepted`)
+      outcomeWithStatus(
+        413,
+        'too-costly',
+        `The Bundle has ${count} entries; at most ${options.maxBundleEntries} are accepted`
+      )
     );
   }
   const fhirRequest: FhirRequest = { ...toFhirRequest(req, 'POST', ''), config: { transactions: true } };
@@ -194,7 +223,11 @@ function checkBody(req: Request, method: HttpMethod): void {
   }
   if (!req.is(JSON_TYPES)) {
     throw new OperationOutcomeError(
-      outcomeWithStatus(415, 'not-supported', `Content-Type must be application/fhir+json (got ${req.headers['content-type'] ?? 'none'})`)
+      outcomeWithStatus(
+        415,
+        'not-supported',
+        `Content-Type must be application/fhir+json (got ${req.headers['content-type'] ?? 'none'})`
+      )
     );
   }
   if (req.body === undefined || req.body === null || typeof req.body !== 'object') {

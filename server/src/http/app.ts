@@ -4,7 +4,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db/pool.ts';
 import type { Redis } from 'ioredis';
-import { createFhirHandler, fhirBodyParsers, repositoryFor, sendFhirResponse, type FhirApiOptions } from '../fhir/routes.ts';
+import {
+  createFhirHandler,
+  fhirBodyParsers,
+  repositoryFor,
+  sendFhirResponse,
+  type FhirApiOptions,
+} from '../fhir/routes.ts';
 import { outcomeOf, outcomeWithStatus, sendOutcome } from './outcomes.ts';
 
 export interface AppParts {
@@ -36,9 +42,15 @@ export function createApp(parts: AppParts): express.Express {
   // For load balancers: 200 only when the database (and Redis, when configured) answer.
   app.get('/healthz', async (_req, res) => {
     const checks: Record<string, string> = {};
-    checks.database = await parts.pool.query('SELECT 1').then(() => 'ok', () => 'unavailable');
+    checks.database = await parts.pool.query('SELECT 1').then(
+      () => 'ok',
+      () => 'unavailable'
+    );
     if (parts.redis) {
-      checks.redis = await parts.redis.ping().then(() => 'ok', () => 'unavailable');
+      checks.redis = await parts.redis.ping().then(
+        () => 'ok',
+        () => 'unavailable'
+      );
     }
     const healthy = Object.values(checks).every((v) => v === 'ok');
     res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'unavailable', ...checks });
@@ -95,7 +107,10 @@ function fhirCors(req: Request, res: Response, next: NextFunction): void {
   res.setHeader('Access-Control-Expose-Headers', 'ETag, Location, Last-Modified, Content-Location');
   if (req.method === 'OPTIONS') {
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Prefer, If-Match, If-None-Exist, If-None-Match, Accept');
+    res.setHeader(
+      'Access-Control-Allow-Headers',
+      'Authorization, Content-Type, Prefer, If-Match, If-None-Exist, If-None-Match, Accept'
+    );
     res.setHeader('Access-Control-Max-Age', '600');
     res.status(204).end();
     return;
@@ -118,7 +133,10 @@ function handleErrors(err: unknown, _req: Request, res: Response, _next: NextFun
   if (e?.type === 'entity.too.large') {
     sendOutcome(res, outcomeWithStatus(413, 'too-costly', 'The request body is larger than the server accepts'));
   } else if (e?.type === 'entity.parse.failed') {
-    sendOutcome(res, outcomeWithStatus(400, 'structure', `The request body is not valid JSON: ${e.message ?? ''}`.trim()));
+    sendOutcome(
+      res,
+      outcomeWithStatus(400, 'structure', `The request body is not valid JSON: ${e.message ?? ''}`.trim())
+    );
   } else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
     sendOutcome(res, outcomeWithStatus(415, 'not-supported', e.message ?? 'Unsupported encoding'));
   } else if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {

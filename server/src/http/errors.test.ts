@@ -48,7 +48,10 @@ describe('authentication', () => {
     const narrow = fhirFetch(server, ((await tokenRes.json()) as { access_token: string }).access_token);
     expect((await narrow('Observation?_count=1')).status).toBe(200);
     await expectOutcome(await narrow('Patient?_count=1'), 403);
-    await expectOutcome(await narrow('Observation', { method: 'POST', body: JSON.stringify({ resourceType: 'Observation' }) }), 403);
+    await expectOutcome(
+      await narrow('Observation', { method: 'POST', body: JSON.stringify({ resourceType: 'Observation' }) }),
+      403
+    );
     await expectOutcome(
       await narrow('', {
         method: 'POST',
@@ -75,12 +78,18 @@ describe('malformed requests', () => {
   });
 
   test('a body whose resourceType differs from the URL is 400', async () => {
-    await expectOutcome(await api('Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Observation' }) }), 400);
+    await expectOutcome(
+      await api('Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Observation' }) }),
+      400
+    );
   });
 
   test('an unknown resource type in the URL is 404 and in a body is 400', async () => {
     await expectOutcome(await api('Spaceship/1'), 404);
-    await expectOutcome(await api('Spaceship', { method: 'POST', body: JSON.stringify({ resourceType: 'Spaceship' }) }), 404);
+    await expectOutcome(
+      await api('Spaceship', { method: 'POST', body: JSON.stringify({ resourceType: 'Spaceship' }) }),
+      404
+    );
   });
 
   test('a resource that breaks the base definition is refused and not stored', async () => {
@@ -122,7 +131,11 @@ describe('malformed requests', () => {
     const p = await medplum.createResource<Patient>({ resourceType: 'Patient' });
     await medplum.updateResource({ ...p, active: true });
     await expectOutcome(
-      await api(`Patient/${p.id}`, { method: 'PUT', headers: { 'if-match': `W/"${p.meta?.versionId}"` }, body: JSON.stringify(p) }),
+      await api(`Patient/${p.id}`, {
+        method: 'PUT',
+        headers: { 'if-match': `W/"${p.meta?.versionId}"` },
+        body: JSON.stringify(p),
+      }),
       412
     );
   });

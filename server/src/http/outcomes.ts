@@ -10,12 +10,18 @@ export function methodNotAllowed(method: string, path: string): OperationOutcome
   return {
     resourceType: 'OperationOutcome',
     id: 'method-not-allowed',
-    issue: [{ severity: 'error', code: 'not-supported', details: { text: `Method ${method} is not allowed on ${path}` } }],
+    issue: [
+      { severity: 'error', code: 'not-supported', details: { text: `Method ${method} is not allowed on ${path}` } },
+    ],
   };
 }
 
 /** Any HTTP status carried explicitly, for outcomes made outside @medplum/core. */
-export function outcomeWithStatus(status: number, code: NonNullable<OperationOutcome['issue']>[number]['code'], text: string): OperationOutcome {
+export function outcomeWithStatus(
+  status: number,
+  code: NonNullable<OperationOutcome['issue']>[number]['code'],
+  text: string
+): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
     id: `http-${status}`,
@@ -45,7 +51,12 @@ export function outcomeOf(err: unknown): OperationOutcome {
     }
     return err.outcome;
   }
-  if (err && typeof err === 'object' && 'resourceType' in err && (err as OperationOutcome).resourceType === 'OperationOutcome') {
+  if (
+    err &&
+    typeof err === 'object' &&
+    'resourceType' in err &&
+    (err as OperationOutcome).resourceType === 'OperationOutcome'
+  ) {
     return normalizeOperationOutcome(err);
   }
   console.error('Server error:', (err as Error)?.stack ?? err);
@@ -53,7 +64,10 @@ export function outcomeOf(err: unknown): OperationOutcome {
 }
 
 export function sendOutcome(res: Response, outcome: OperationOutcome): void {
-  res.status(statusOf(outcome)).type(FHIR_JSON).send(JSON.stringify(stripInternalId(outcome)));
+  res
+    .status(statusOf(outcome))
+    .type(FHIR_JSON)
+    .send(JSON.stringify(stripInternalId(outcome)));
 }
 
 /** Our status-carrying ids are internal; clients see a plain OperationOutcome. */

@@ -59,19 +59,32 @@ export async function seedDemoData(repo: PostgresRepository, config: ServerConfi
     for (let day = 6; day >= 0; day--) {
       const when = new Date(now - day * 86_400_000 - i * 3_600_000).toISOString();
       const worsening = i === 1 ? 6 - day : 0; // Arthur's heart rate climbs over the week.
-      entries.push(create(`urn:uuid:${crypto.randomUUID()}`, vital(patientUrl, when, '8867-4', 'Heart rate', 72 + worsening * 6, '/min')));
-      entries.push(create(`urn:uuid:${crypto.randomUUID()}`, vital(patientUrl, when, '2708-6', 'Oxygen saturation', 97 - (i === 1 ? Math.floor(worsening / 2) : 0), '%')));
+      entries.push(
+        create(
+          `urn:uuid:${crypto.randomUUID()}`,
+          vital(patientUrl, when, '8867-4', 'Heart rate', 72 + worsening * 6, '/min')
+        )
+      );
+      entries.push(
+        create(
+          `urn:uuid:${crypto.randomUUID()}`,
+          vital(patientUrl, when, '2708-6', 'Oxygen saturation', 97 - (i === 1 ? Math.floor(worsening / 2) : 0), '%')
+        )
+      );
       entries.push(create(`urn:uuid:${crypto.randomUUID()}`, bloodPressure(patientUrl, when, 128 + i * 6, 82)));
     }
   });
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
-  await repo.withTransaction(async (tx) => {
-    for (const entry of entries) {
-      const resource = entry.resource as Resource;
-      const saved = await tx.createResource(resource);
-      rewrite(entries, entry.fullUrl as string, `${saved.resourceType}/${saved.id}`);
-    }
-  }, { resourceTypes: [] });
+  await repo.withTransaction(
+    async (tx) => {
+      for (const entry of entries) {
+        const resource = entry.resource as Resource;
+        const saved = await tx.createResource(resource);
+        rewrite(entries, entry.fullUrl as string, `${saved.resourceType}/${saved.id}`);
+      }
+    },
+    { resourceTypes: [] }
+  );
   return { summary: `${summary} (seeded ${bundle.entry?.length} resources)` };
 }
 
@@ -96,7 +109,13 @@ function vitalBase(patient: string, when: string, code: string, display: string)
     status: 'final',
     category: [
       {
-        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs', display: 'Vital Signs' }],
+        coding: [
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/observation-category',
+            code: 'vital-signs',
+            display: 'Vital Signs',
+          },
+        ],
       },
     ],
     code: { coding: [{ system: 'http://loinc.org', code, display }], text: display },
@@ -119,6 +138,9 @@ function bloodPressure(patient: string, when: string, systolic: number, diastoli
   });
   return {
     ...vitalBase(patient, when, '85354-9', 'Blood pressure panel'),
-    component: [component('8480-6', 'Systolic blood pressure', systolic), component('8462-4', 'Diastolic blood pressure', diastolic)],
+    component: [
+      component('8480-6', 'Systolic blood pressure', systolic),
+      component('8462-4', 'Diastolic blood pressure', diastolic),
+    ],
   };
 }

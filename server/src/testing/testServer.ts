@@ -21,7 +21,9 @@ async function freePort(): Promise<number> {
 export async function startTestServer(env: NodeJS.ProcessEnv = {}): Promise<RunningServer & { config: ServerConfig }> {
   const databaseUrl = process.env.RPM_TEST_DATABASE_URL;
   if (!databaseUrl) {
-    throw new Error('RPM_TEST_DATABASE_URL is not set: run tests through vitest (its globalSetup creates the database)');
+    throw new Error(
+      'RPM_TEST_DATABASE_URL is not set: run tests through vitest (its globalSetup creates the database)'
+    );
   }
   const port = await freePort();
   const config = loadConfig({

@@ -3,7 +3,8 @@ import { badRequest, conflict, OperationOutcomeError, serverError } from '@medpl
 
 /** PostgreSQL SQLSTATE codes we can explain to a client. */
 const CLIENT_ERRORS: Record<string, (message: string) => OperationOutcomeError> = {
-  '23505': () => new OperationOutcomeError(conflict('A resource with this id was written concurrently; retry the request')),
+  '23505': () =>
+    new OperationOutcomeError(conflict('A resource with this id was written concurrently; retry the request')),
   '40001': () => new OperationOutcomeError(conflict('Concurrent update; retry the request')),
   '40P01': () => new OperationOutcomeError(conflict('Concurrent update; retry the request')),
   '22P02': (m) => new OperationOutcomeError(badRequest(`Invalid value: ${m}`)),

@@ -24,7 +24,9 @@ function readInstant(name: string, value: unknown): string | undefined {
     return undefined;
   }
   if (typeof value !== 'string' || !INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new OperationOutcomeError(badRequest(`${name} must be an instant with a time zone, e.g. 2024-01-31T12:00:00Z`, name));
+    throw new OperationOutcomeError(
+      badRequest(`${name} must be an instant with a time zone, e.g. 2024-01-31T12:00:00Z`, name)
+    );
   }
   return value;
 }
@@ -41,7 +43,10 @@ function readCount(name: string, value: unknown, fallback: number, max: number):
 }
 
 /** Reads `_since`, `_before`, `_count` and `_offset` from a history request's query. */
-export function parseHistoryQuery(query: Record<string, unknown>, scope: { resourceType?: string; id?: string }): HistoryQuery {
+export function parseHistoryQuery(
+  query: Record<string, unknown>,
+  scope: { resourceType?: string; id?: string }
+): HistoryQuery {
   const single = (v: unknown): unknown => (Array.isArray(v) ? v.at(-1) : v);
   return {
     ...scope,
@@ -119,4 +124,3 @@ export async function readHistoryBundle(db: Queryable, query: HistoryQuery, fhir
   }
   return { resourceType: 'Bundle', type: 'history', link: links, entry };
 }
-

@@ -252,7 +252,10 @@ export class PostgresRepository extends FhirRepository {
     const batch = this.pending;
     this.pending = [];
     try {
-      await writeResourceVersions(this.db, batch.map((v) => v.row));
+      await writeResourceVersions(
+        this.db,
+        batch.map((v) => v.row)
+      );
       const replaced = new Map<string, string[]>();
       for (const v of batch) {
         if (v.replacesExisting) {
@@ -360,11 +363,9 @@ export class PostgresRepository extends FhirRepository {
     if (!Number.isInteger(count) || count < 0 || count > MAX_HISTORY_COUNT || !Number.isInteger(offset) || offset < 0) {
       throw new OperationOutcomeError(badRequest(`_count must be 0 to ${MAX_HISTORY_COUNT} and _offset >= 0`));
     }
-    return (await readHistoryBundle(
-      this.db,
-      { resourceType, id, count, offset },
-      this.context.fhirBaseUrl
-    )) as Bundle<WithId<T>>;
+    return (await readHistoryBundle(this.db, { resourceType, id, count, offset }, this.context.fhirBaseUrl)) as Bundle<
+      WithId<T>
+    >;
   }
 
   async readVersion<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<WithId<T>> {
@@ -384,7 +385,10 @@ export class PostgresRepository extends FhirRepository {
     return parseStored<WithId<T>>(row.content);
   }
 
-  async search<T extends Resource>(searchRequest: SearchRequest<T>, _options?: SearchOptions): Promise<Bundle<WithId<T>>> {
+  async search<T extends Resource>(
+    searchRequest: SearchRequest<T>,
+    _options?: SearchOptions
+  ): Promise<Bundle<WithId<T>>> {
     assertSearchTypes(searchRequest);
     for (const type of searchRequest.types ?? [searchRequest.resourceType]) {
       this.assertMay(type, 'search');
@@ -416,7 +420,12 @@ export class PostgresRepository extends FhirRepository {
     return this.withTransaction(
       async (tx) => {
         await tx.lockSearch(search);
-        const result = await FhirRepository.prototype.conditionalCreate.call(tx, resource as Resource, search as SearchRequest, options);
+        const result = await FhirRepository.prototype.conditionalCreate.call(
+          tx,
+          resource as Resource,
+          search as SearchRequest,
+          options
+        );
         return result as { resource: WithId<T>; outcome: OperationOutcome };
       },
       { resourceTypes: [search.resourceType] as TransactionOptions['resourceTypes'] }
@@ -454,7 +463,10 @@ export class PostgresRepository extends FhirRepository {
   // ---------------------------------------------------------------- transactions
 
   /** Runs callback in one database transaction; nested calls join the outer transaction. */
-  async withTransaction<TResult>(callback: (txRepo: this) => Promise<TResult>, _options?: TransactionOptions): Promise<TResult> {
+  async withTransaction<TResult>(
+    callback: (txRepo: this) => Promise<TResult>,
+    _options?: TransactionOptions
+  ): Promise<TResult> {
     if (this.client) {
       return callback(this);
     }

@@ -103,7 +103,12 @@ export async function selectVersionRow(
   return row ? toStored(row) : undefined;
 }
 
-function toStored(row: { version_id: string; last_updated: string; deleted: boolean; content: string }): StoredResource {
+function toStored(row: {
+  version_id: string;
+  last_updated: string;
+  deleted: boolean;
+  content: string;
+}): StoredResource {
   return { versionId: row.version_id, lastUpdated: row.last_updated, deleted: row.deleted, content: row.content };
 }
 

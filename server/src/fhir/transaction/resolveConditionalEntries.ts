@@ -102,7 +102,14 @@ async function findSingleMatch(
   if (matches.length > 1) {
     throw new OperationOutcomeError({
       ...preconditionFailed,
-      issue: [{ severity: 'error', code: 'multiple-matches', details: { text: `Criteria match more than one resource: ${resourceType}?${query}` }, expression: [where] }],
+      issue: [
+        {
+          severity: 'error',
+          code: 'multiple-matches',
+          details: { text: `Criteria match more than one resource: ${resourceType}?${query}` },
+          expression: [where],
+        },
+      ],
     });
   }
   return matches[0];

@@ -20,12 +20,20 @@ afterAll(() => server?.close());
 const PHD_OBSERVATION_ID = 'http://hl7.org/fhir/uv/phd/StructureDefinition/PhdBaseObservation';
 const EUI64 = 'urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680';
 
-function heartRate(subject: string, device: string | undefined, when: string, value: number, identifier?: string): Observation {
+function heartRate(
+  subject: string,
+  device: string | undefined,
+  when: string,
+  value: number,
+  identifier?: string
+): Observation {
   return {
     resourceType: 'Observation',
     status: 'final',
     ...(identifier ? { identifier: [{ system: PHD_OBSERVATION_ID, value: identifier }] } : {}),
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+    category: [
+      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] },
+    ],
     code: {
       coding: [
         { system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' },
@@ -43,15 +51,31 @@ function heartRate(subject: string, device: string | undefined, when: string, va
 function phdBundle(nhsNumber: string, eui64: string, readings: { when: string; value: number }[]): Bundle {
   const patientUrl = `urn:uuid:${randomUUID()}`;
   const deviceUrl = `urn:uuid:${randomUUID()}`;
-  const patient: Patient = { resourceType: 'Patient', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }] };
-  const device: Device = { resourceType: 'Device', identifier: [{ system: EUI64, value: eui64 }], manufacturer: 'Acme Medical', serialNumber: eui64 };
+  const patient: Patient = {
+    resourceType: 'Patient',
+    identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }],
+  };
+  const device: Device = {
+    resourceType: 'Device',
+    identifier: [{ system: EUI64, value: eui64 }],
+    manufacturer: 'Acme Medical',
+    serialNumber: eui64,
+  };
   const entries: BundleEntry[] = [
     {
       fullUrl: patientUrl,
       resource: patient,
-      request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}` },
+      request: {
+        method: 'POST',
+        url: 'Patient',
+        ifNoneExist: `identifier=https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`,
+      },
     },
-    { fullUrl: deviceUrl, resource: device, request: { method: 'POST', url: 'Device', ifNoneExist: `identifier=${EUI64}|${eui64}` } },
+    {
+      fullUrl: deviceUrl,
+      resource: device,
+      request: { method: 'POST', url: 'Device', ifNoneExist: `identifier=${EUI64}|${eui64}` },
+    },
   ];
   for (const r of readings) {
     const identifier = `${eui64}-${nhsNumber}-${r.when}-149546`;
@@ -71,8 +95,15 @@ describe('transaction', () => {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        { fullUrl: patientUrl, resource: { resourceType: 'Patient', name: [{ family: 'Hughes' }] }, request: { method: 'POST', url: 'Patient' } },
-        { resource: heartRate(patientUrl, undefined, new Date().toISOString(), 71), request: { method: 'POST', url: 'Observation' } },
+        {
+          fullUrl: patientUrl,
+          resource: { resourceType: 'Patient', name: [{ family: 'Hughes' }] },
+          request: { method: 'POST', url: 'Patient' },
+        },
+        {
+          resource: heartRate(patientUrl, undefined, new Date().toISOString(), 71),
+          request: { method: 'POST', url: 'Observation' },
+        },
       ],
     };
     const result = await medplum.executeBatch(bundle);
@@ -93,7 +124,10 @@ describe('transaction', () => {
         entry: [
           { resource: { resourceType: 'Patient', name: [{ family }] }, request: { method: 'POST', url: 'Patient' } },
           { resource: { resourceType: 'Patient', name: [{ family }] }, request: { method: 'POST', url: 'Patient' } },
-          { resource: { resourceType: 'Observation', status: 'not-a-status', code: { text: 'x' } }, request: { method: 'POST', url: 'Observation' } },
+          {
+            resource: { resourceType: 'Observation', status: 'not-a-status', code: { text: 'x' } },
+            request: { method: 'POST', url: 'Observation' },
+          },
         ],
       }),
     });
@@ -136,14 +170,19 @@ describe('transaction', () => {
   });
 
   test('a Bundle of another type, or with too many entries, is refused with a 4xx', async () => {
-    const wrongType = await api('', { method: 'POST', body: JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [] }) });
+    const wrongType = await api('', {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [] }),
+    });
     expect(wrongType.status).toBe(400);
     const tooMany = await api('', {
       method: 'POST',
       body: JSON.stringify({
         resourceType: 'Bundle',
         type: 'batch',
-        entry: Array.from({ length: server.config.maxBundleEntries + 1 }, () => ({ request: { method: 'GET', url: 'metadata' } })),
+        entry: Array.from({ length: server.config.maxBundleEntries + 1 }, () => ({
+          request: { method: 'GET', url: 'metadata' },
+        })),
       }),
     });
     expect(tooMany.status).toBe(413);
@@ -155,18 +194,26 @@ describe('Personal Health Device gateway upload', () => {
     const nhsNumber = `9${Math.floor(Math.random() * 1e9)}`.padEnd(10, '0');
     const eui64 = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
     const start = Date.now() - 20 * 60_000;
-    const readings = Array.from({ length: 20 }, (_, i) => ({ when: new Date(start + i * 60_000).toISOString(), value: 60 + i }));
+    const readings = Array.from({ length: 20 }, (_, i) => ({
+      when: new Date(start + i * 60_000).toISOString(),
+      value: 60 + i,
+    }));
 
     const first = await medplum.executeBatch(phdBundle(nhsNumber, eui64, readings));
     expect(first.entry?.map((e) => e.response?.status).every((s) => s === '201')).toBe(true);
     const second = await medplum.executeBatch(phdBundle(nhsNumber, eui64, readings));
     expect(second.entry?.map((e) => e.response?.status).every((s) => s === '200')).toBe(true);
 
-    const patients = await medplum.searchResources('Patient', { identifier: `https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}` });
+    const patients = await medplum.searchResources('Patient', {
+      identifier: `https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`,
+    });
     expect(patients).toHaveLength(1);
     const devices = await medplum.searchResources('Device', { identifier: `${EUI64}|${eui64}` });
     expect(devices).toHaveLength(1);
-    const observations = await medplum.searchResources('Observation', { subject: `Patient/${patients[0].id}`, _count: '100' });
+    const observations = await medplum.searchResources('Observation', {
+      subject: `Patient/${patients[0].id}`,
+      _count: '100',
+    });
     expect(observations).toHaveLength(20);
     expect(observations.every((o) => o.device?.reference === `Device/${devices[0].id}`)).toBe(true);
   });
@@ -186,7 +233,11 @@ describe('Personal Health Device gateway upload', () => {
       entry: [
         {
           resource: heartRate(patientRef, deviceRef, later, 75, identifier),
-          request: { method: 'POST', url: 'Observation', ifNoneExist: `identifier=${PHD_OBSERVATION_ID}|${identifier}` },
+          request: {
+            method: 'POST',
+            url: 'Observation',
+            ifNoneExist: `identifier=${PHD_OBSERVATION_ID}|${identifier}`,
+          },
         },
       ],
     });
