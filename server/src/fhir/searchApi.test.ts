@@ -183,8 +183,8 @@ describe('result controls', () => {
       _revinclude: 'Observation:subject',
       '_include:iterate': 'Patient:general-practitioner',
     });
-    const types = patientsWithObs.entry?.map((e) => e.resource?.resourceType);
-    expect(types?.filter((t) => t === 'Observation')).toHaveLength(6);
+    const types: string[] = patientsWithObs.entry?.map((e) => e.resource?.resourceType as string) ?? [];
+    expect(types.filter((t) => t === 'Observation')).toHaveLength(6);
     expect(types).toContain('Practitioner');
   });
 

@@ -1,0 +1,133 @@
+// Executes a search: one SQL statement for the page (and total), then includes, subsetting and the searchset Bundle.
+import type { SearchRequest, WithId } from '@medplum/core';
+import type { FhirRepository } from '@medplum/fhir-router';
+import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
+import { loadFhirDefinitions } from '../definitions.ts';
+import { driveQuery } from './rowConditions.ts';
+import { findIncluded } from './include.ts';
+import { formatSearchQueryString } from './links.ts';
+import { planSearch, type SearchPlan } from './plan.ts';
+import { SqlParams } from './sql.ts';
+import { isSubset, subsetResource } from './subset.ts';
+import type { Queryable, SearchContext } from './types.ts';
+
+/**
+ * Executes a search and returns the searchset Bundle. `repo` is accepted for the repository contract; includes are
+ * resolved here from the reference index, in the caller's transaction.
+ */
+export async function executeSearch(
+  _repo: FhirRepository,
+  db: Queryable,
+  request: SearchRequest,
+  context: SearchContext
+): Promise<Bundle<WithId<Resource>>> {
+  loadFhirDefinitions();
+  const plan = planSearch(request, context);
+  const baseUrl = context.fhirBaseUrl.replace(/\/+$/, '');
+
+  let matches: WithId<Resource>[] = [];
+  let total: number | undefined;
+  if (plan.count > 0) {
+    const page = await fetchPage(db, plan);
+    matches = page.resources;
+    total = page.total;
+    if (total === undefined && plan.total !== 'none' && matches.length === 0) {
+      // Past the last page: the window count saw no rows, so count separately (0 when offset is 0).
+      total = plan.offset > 0 ? await countMatches(db, plan) : 0;
+    }
+  } else if (plan.total !== 'none') {
+    total = await countMatches(db, plan);
+  }
+
+  const entry: BundleEntry<WithId<Resource>>[] = matches.map((resource) => ({
+    fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`,
+    resource: isSubset(plan.subset) ? subsetResource(resource, plan.subset) : resource,
+    search: { mode: 'match' },
+  }));
+  if (matches.length > 0 && (plan.includes.length > 0 || plan.revIncludes.length > 0)) {
+    for (const resource of await findIncluded(db, matches, plan.includes, plan.revIncludes, context.fhirBaseUrl)) {
+      entry.push({
+        fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`,
+        resource,
+        search: { mode: 'include' },
+      });
+    }
+  }
+
+  const bundle: Bundle<WithId<Resource>> = { resourceType: 'Bundle', type: 'searchset' };
+  if (total !== undefined) {
+    bundle.total = total;
+  }
+  bundle.link = pagingLinks(baseUrl, plan, matches.length, total);
+  if (entry.length > 0) {
+    bundle.entry = entry;
+  }
+  return bundle;
+}
+
+/** The matching resources of the requested page, and the total when requested, in one statement. */
+async function fetchPage(db: Queryable, plan: SearchPlan): Promise<{ resources: WithId<Resource>[]; total?: number }> {
+  const { text, values } = pageQuery(plan);
+  const { rows } = await db.query(text, values);
+  const resources = rows.map((row) => JSON.parse(row.content) as WithId<Resource>);
+  const total = plan.total !== 'none' && rows.length > 0 ? Number(rows[0].total) : undefined;
+  return { resources, total };
+}
+
+/**
+ * The page statement: matching ids (driven by the most selective condition, other conditions as EXISTS probes),
+ * sorted with a final id tiebreak, counted with a window when a total is wanted, then joined to the live resources.
+ */
+export function pageQuery(plan: SearchPlan): { text: string; values: unknown[] } {
+  const p = new SqlParams();
+  const type = p.add(plan.resourceType, 'text');
+  const q = driveQuery(p, plan.resourceType, plan.conditions);
+  // Within a patient, sort keys are joined from the patient's rows in one pass, unless a date range already narrowed
+  // the candidates to a few (then probing each is cheaper).
+  const joinSortKeys = plan.conditions.some((c) => c.inCompartment === 'date') ? undefined : plan.compartment;
+  const sorts = plan.sortKeys.map((k) => ({
+    ...k.expr(p, q.row, plan.resourceType, joinSortKeys),
+    descending: k.rule.descending,
+  }));
+  const order = [...sorts.map((k) => `${k.expr} ${k.descending ? 'DESC' : 'ASC'} NULLS LAST`), `${q.row.id} ASC`].join(
+    ', '
+  );
+  const joins = sorts.map((k) => (k.join ? ' ' + k.join : '')).join('');
+  const withTotal = plan.total !== 'none';
+  const where = q.where.length ? ` WHERE ${q.where.join(' AND ')}` : '';
+  const text =
+    `SELECT m.id, m.ord${withTotal ? ', m.total' : ''}, r.content FROM (` +
+    `SELECT ${q.row.id} AS id, row_number() OVER (ORDER BY ${order}) AS ord${withTotal ? ', count(*) OVER () AS total' : ''}` +
+    ` FROM ${q.from}${joins}${where} ORDER BY ${order} LIMIT ${p.add(plan.count, 'int4')} OFFSET ${p.add(plan.offset, 'int4')}` +
+    `) m JOIN resource r ON r.resource_type = ${type} AND r.id = m.id AND NOT r.deleted ORDER BY m.ord`;
+  return { text, values: p.values };
+}
+
+/** The number of matching resources. */
+export async function countMatches(db: Queryable, plan: SearchPlan): Promise<number> {
+  const p = new SqlParams();
+  const q = driveQuery(p, plan.resourceType, plan.conditions);
+  const where = q.where.length ? ` WHERE ${q.where.join(' AND ')}` : '';
+  const { rows } = await db.query(`SELECT count(*) AS total FROM ${q.from}${where}`, p.values);
+  return Number(rows[0].total);
+}
+
+function pagingLinks(baseUrl: string, plan: SearchPlan, pageSize: number, total: number | undefined): BundleLink[] {
+  const url = (offset: number): string => {
+    const query = formatSearchQueryString(plan.applied, offset);
+    return `${baseUrl}/${plan.resourceType}${query ? '?' + query : ''}`;
+  };
+  const links: BundleLink[] = [{ relation: 'self', url: url(plan.offset) }];
+  if (plan.count === 0) {
+    return links;
+  }
+  links.push({ relation: 'first', url: url(0) });
+  const hasNext = total !== undefined ? plan.offset + plan.count < total : pageSize >= plan.count;
+  if (hasNext) {
+    links.push({ relation: 'next', url: url(plan.offset + plan.count) });
+  }
+  if (plan.offset > 0) {
+    links.push({ relation: 'previous', url: url(Math.max(0, plan.offset - plan.count)) });
+  }
+  return links;
+}

@@ -1,0 +1,173 @@
+// Validates a SearchRequest and resolves it into conditions, sort keys, paging and includes (no I/O).
+import {
+  DEFAULT_MAX_SEARCH_COUNT,
+  DEFAULT_SEARCH_COUNT,
+  type Filter,
+  type IncludeTarget,
+  type SearchRequest,
+  type SortRule,
+} from '@medplum/core';
+import { getParamInfo, getTypeCatalog } from './catalog.ts';
+import { compartmentKey, patientIdOf } from './compartment.ts';
+import { compileFilter, type Condition } from './conditions.ts';
+import { referenceCandidates } from './predicates.ts';
+import { resolveIncludes, type ResolvedInclude } from './include.ts';
+import type { AppliedSearch } from './links.ts';
+import { compileSort, type SortKey } from './sort.ts';
+import type { SubsetRequest } from './subset.ts';
+import type { SearchContext } from './types.ts';
+import { invalid, splitOrValues, truncateForMessage } from './values.ts';
+
+/** Deepest _offset accepted: deeper pages cost a scan of everything before them. */
+export const MAX_OFFSET = 100_000;
+
+export type TotalMode = 'none' | 'estimate' | 'accurate';
+
+export interface SearchPlan {
+  resourceType: string;
+  /** compartmentKey() of the Patient all matches belong to, if the filters imply one. */
+  compartment?: string;
+  conditions: Condition[];
+  sortKeys: SortKey[];
+  count: number;
+  offset: number;
+  total: TotalMode;
+  subset: SubsetRequest;
+  includes: ResolvedInclude[];
+  revIncludes: ResolvedInclude[];
+  /** What was applied, for the links. */
+  applied: AppliedSearch;
+}
+
+/** Default of _total: accurate (computed in the same statement as the page, see README). */
+export const DEFAULT_TOTAL: TotalMode = 'accurate';
+
+export function planSearch(request: SearchRequest, context: SearchContext): SearchPlan {
+  const resourceType = request.resourceType;
+  if (!getTypeCatalog(resourceType)) {
+    throw invalid(`Unknown resource type '${truncateForMessage(String(resourceType))}'`);
+  }
+  if (request.types?.length) {
+    unsupported(context, '_type (searching several resource types) is not supported');
+  }
+  if (request.cursor !== undefined) {
+    unsupported(context, '_cursor is not supported; page with _offset');
+  }
+
+  const ignoredFilters: Filter[] = [];
+  const conditions: Condition[] = [];
+  const appliedFilters: Filter[] = [];
+  const compartment = findSearchCompartment(resourceType, request.filters ?? [], context.fhirBaseUrl);
+  for (const filter of request.filters ?? []) {
+    const options = { strict: context.strict, fhirBaseUrl: context.fhirBaseUrl, ignored: ignoredFilters, compartment };
+    const condition = compileFilter(resourceType, filter, options);
+    if (condition) {
+      conditions.push(condition);
+      appliedFilters.push(filter);
+    }
+  }
+
+  const ignoredSort: SortRule[] = [];
+  const sortKeys = compileSort(resourceType, request.sortRules, context.strict, ignoredSort);
+
+  const count = checkCount(request.count);
+  const offset = checkOffset(request.offset);
+  const total = request.total ?? DEFAULT_TOTAL;
+  if (total !== 'none' && total !== 'estimate' && total !== 'accurate') {
+    throw invalid('_total must be none, estimate or accurate');
+  }
+  const summary = request.summary;
+  if (summary !== undefined && summary !== 'true' && summary !== 'text' && summary !== 'data') {
+    throw invalid('_summary must be true, text, data, count or false');
+  }
+
+  const ignoredIncludes: IncludeTarget[] = [];
+  const includes = resolveIncludes(request.include, context.strict, ignoredIncludes);
+  const revIncludes = resolveIncludes(request.revInclude, context.strict, ignoredIncludes);
+
+  return {
+    resourceType,
+    compartment,
+    conditions,
+    sortKeys,
+    count,
+    offset,
+    total,
+    subset: { summary, elements: request.fields },
+    includes,
+    revIncludes,
+    applied: {
+      filters: appliedFilters,
+      sortRules: sortKeys.map((k) => k.rule),
+      count,
+      total: request.total,
+      summary,
+      elements: request.fields,
+      include: includes.map((i) => i.target),
+      revInclude: revIncludes.map((i) => i.target),
+    },
+  };
+}
+
+/**
+ * The compartment key of the one Patient all matches must belong to, when a filter on the type's compartment
+ * parameter names exactly one Patient (subject=Patient/X, patient=X, subject:Patient=X).
+ */
+export function findSearchCompartment(
+  resourceType: string,
+  filters: Filter[],
+  fhirBaseUrl: string
+): string | undefined {
+  const compartmentParam = getTypeCatalog(resourceType)?.compartmentParam;
+  if (!compartmentParam) {
+    return undefined;
+  }
+  for (const filter of filters) {
+    const info = filter.operator === 'eq' ? getParamInfo(resourceType, filter.code) : undefined;
+    if (!info || info.kind !== 'reference' || info.rowParams.length !== 1 || info.rowParams[0] !== compartmentParam) {
+      continue;
+    }
+    if (info.refType && info.refType !== 'Patient') {
+      continue;
+    }
+    const parts = splitOrValues(filter.value);
+    if (parts.length !== 1) {
+      continue;
+    }
+    const patientIds = new Set(referenceCandidates(info, parts[0], fhirBaseUrl).map(patientIdOf));
+    const [patientId] = patientIds;
+    if (patientIds.size === 1 && patientId) {
+      return compartmentKey(patientId);
+    }
+  }
+  return undefined;
+}
+
+function unsupported(context: SearchContext, message: string): void {
+  if (context.strict) {
+    throw invalid(message);
+  }
+}
+
+function checkCount(count: number | undefined): number {
+  if (count === undefined) {
+    return DEFAULT_SEARCH_COUNT;
+  }
+  if (!Number.isInteger(count) || count < 0) {
+    throw invalid('_count must be a non-negative integer');
+  }
+  return Math.min(count, DEFAULT_MAX_SEARCH_COUNT);
+}
+
+function checkOffset(offset: number | undefined): number {
+  if (offset === undefined) {
+    return 0;
+  }
+  if (!Number.isInteger(offset) || offset < 0) {
+    throw invalid('_offset must be a non-negative integer');
+  }
+  if (offset > MAX_OFFSET) {
+    throw invalid(`_offset must not exceed ${MAX_OFFSET}`);
+  }
+  return offset;
+}

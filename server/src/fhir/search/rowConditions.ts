@@ -1,0 +1,241 @@
+// Building blocks of compiled search conditions: row conditions on index tables, probes, AND/OR, the driving query.
+import type { Filter } from '@medplum/core';
+import type { ParamInfo } from './catalog.ts';
+import type { RowRef, SqlParams } from './sql.ts';
+import { escapeLike } from './text.ts';
+import { TABLE_NAMES, type IndexTable } from './types.ts';
+import { invalid, truncateForMessage } from './values.ts';
+
+/** A compiled filter. */
+export interface Condition {
+  /** Lower is more selective; the lowest-ranked condition with ids() drives the query. */
+  rank: number;
+  /** SQL boolean: does the resource at `row` match? */
+  test(p: SqlParams, row: RowRef): string;
+  /** SQL selecting the distinct ids (column "id") of matching resources, for conditions that can drive a query. */
+  ids?(p: SqlParams): string;
+  /** Which of a patient's index ranges it reads, when compartment-scoped (a date range usually narrows most). */
+  inCompartment?: 'token' | 'date';
+}
+
+/** Settings of one compilation. */
+export interface CompileOptions {
+  strict: boolean;
+  fhirBaseUrl: string;
+  /** Filters dropped in lenient mode (reported so they can be left out of the self link). */
+  ignored?: Filter[];
+  /**
+   * compartmentKey() of the Patient every match belongs to, when the search has a filter implying it (see
+   * compartment.ts): token and date conditions then read only that patient's index range.
+   */
+  compartment?: string;
+}
+
+/** Driver preference by kind: identifiers and references first, broad ranges last. */
+export const RANK = {
+  id: 0,
+  identifier: 5,
+  compartmentToken: 7,
+  compartmentDate: 9,
+  reference: 10,
+  uri: 12,
+  exact: 15,
+  token: 30,
+  composite: 32,
+  string: 35,
+  chain: 40,
+  quantity: 50,
+  date: 60,
+  lastUpdated: 70,
+  contains: 90,
+  present: 95,
+} as const;
+
+export type Alias = string;
+/** Builds a row predicate on the index table alias; may add parameters. */
+export type Predicate = (p: SqlParams, a: Alias) => string;
+
+/** Where a parameter's values are: its index table, the param codes of its rows, and an optional reference type. */
+export interface ParamRows {
+  table: IndexTable;
+  params: string[];
+  /** Only references to this type (aliases such as patient = subject.where(resolve() is Patient)). */
+  refType?: string;
+}
+
+export function paramRows(info: ParamInfo): ParamRows {
+  return { table: info.table as IndexTable, params: info.rowParams, refType: info.refType };
+}
+
+/** SQL restricting alias `a` to the rows of a parameter (after its resource_type condition). */
+export function paramRowsSql(p: SqlParams, a: Alias, rows: ParamRows): string {
+  const param =
+    rows.params.length === 1
+      ? `${a}.param = ${p.add(rows.params[0], 'text')}`
+      : `${a}.param = ANY(${p.add(rows.params, 'text[]')})`;
+  if (!rows.refType) {
+    return param;
+  }
+  // "Type/id", or an absolute URL ending in Type/id.
+  const type = escapeLike(rows.refType);
+  return `${param} AND (${a}.ref LIKE ${p.add(type + '/%', 'text')} OR ${a}.ref LIKE ${p.add('%/' + type + '/%', 'text')})`;
+}
+
+export function identifierRows(info: ParamInfo): ParamRows {
+  return { table: 'token', params: info.rowParams.map((p) => `${p}:identifier`) };
+}
+
+/** Marks the condition that defines the compartment (its rows are the patient's; they carry no key). */
+export const SELF_SCOPED = 'self';
+
+/** Tables whose rows carry the compartment key. */
+export const COMPARTMENT_TABLES: ReadonlySet<IndexTable> = new Set<IndexTable>(['token', 'date']);
+
+/**
+ * A condition on rows of one parameter in one index table. Within a compartment (token and date rows), both forms
+ * read the patient's contiguous index range: test() as an uncorrelated IN (hashed once), ids() directly.
+ */
+export function rowCondition(
+  resourceType: string,
+  rows: ParamRows,
+  predicate: Predicate | undefined,
+  rank: number,
+  negate = false,
+  compartment?: string
+): Condition {
+  // The compartment's own reference filter (subject=Patient/X) selects exactly the patient's rows: also one range.
+  const scoped = compartment !== undefined && (COMPARTMENT_TABLES.has(rows.table) || compartment === SELF_SCOPED);
+  const from = (p: SqlParams, a: Alias): string =>
+    `${TABLE_NAMES[rows.table]} ${a} WHERE ${a}.resource_type = ${p.add(resourceType, 'text')} AND ${paramRowsSql(p, a, rows)}` +
+    (scoped && compartment !== SELF_SCOPED ? ` AND ${a}.compartment = ${p.add(compartment, 'int8')}` : '');
+  const condition: Condition = {
+    rank: negate
+      ? Infinity
+      : !scoped || compartment === SELF_SCOPED
+        ? rank
+        : rows.table === 'token'
+          ? RANK.compartmentToken
+          : RANK.compartmentDate,
+    inCompartment: scoped && compartment !== SELF_SCOPED ? (rows.table as 'token' | 'date') : undefined,
+    test(p, row) {
+      const a = p.alias('x');
+      const where = predicate ? ` AND (${predicate(p, a)})` : '';
+      if (scoped) {
+        return `${row.id} ${negate ? 'NOT IN' : 'IN'} (SELECT ${a}.resource_id FROM ${from(p, a)}${where})`;
+      }
+      return `${negate ? 'NOT ' : ''}${probe(`${from(p, a)} AND ${a}.resource_id = ${row.id}${where}`)}`;
+    },
+  };
+  if (!negate) {
+    condition.ids = (p) => {
+      const a = p.alias('x');
+      const where = predicate ? ` AND (${predicate(p, a)})` : '';
+      return `SELECT DISTINCT ${a}.resource_id AS id FROM ${from(p, a)}${where}`;
+    };
+  }
+  return condition;
+}
+
+/**
+ * EXISTS (SELECT 1 FROM <from/where>) as a per-row probe. OFFSET 0 keeps PostgreSQL from turning it into a semi-join:
+ * its row estimates for these generic tables are poor (it once chose to merge-join 200k code rows against a
+ * patient's 1,000), while a probe of the per-resource or lookup index costs microseconds per driving row.
+ */
+export function probe(fromWhere: string): string {
+  return `EXISTS (SELECT 1 FROM ${fromWhere} OFFSET 0)`;
+}
+
+/** OR of alternatives inside one predicate. */
+export function anyOf(predicates: Predicate[]): Predicate {
+  return (p, a) => (predicates.length === 1 ? predicates[0](p, a) : predicates.map((f) => `(${f(p, a)})`).join(' OR '));
+}
+
+export function constant(value: boolean): Condition {
+  return { rank: Infinity, test: () => (value ? 'TRUE' : 'FALSE') };
+}
+
+export function negateCondition(condition: Condition): Condition {
+  return { rank: Infinity, test: (p, row) => `NOT (${condition.test(p, row)})` };
+}
+
+export function orCondition(conditions: Condition[]): Condition {
+  const drivable = conditions.every((c) => c.ids);
+  return {
+    rank: drivable ? Math.max(...conditions.map((c) => c.rank)) : Infinity,
+    test: (p, row) => conditions.map((c) => `(${c.test(p, row)})`).join(' OR '),
+    ids: drivable
+      ? (p) => conditions.map((c) => (c.ids as NonNullable<Condition['ids']>)(p)).join(' UNION ')
+      : undefined,
+  };
+}
+
+/** AND of conditions on one resource type; drivable through its most selective member. */
+export function andCondition(resourceType: string, conditions: Condition[]): Condition {
+  const best = Math.min(...conditions.map((c) => (c.ids ? c.rank : Infinity)));
+  return {
+    rank: best,
+    inCompartment:
+      conditions.find((c) => c.inCompartment === 'date')?.inCompartment ??
+      conditions.find((c) => c.inCompartment)?.inCompartment,
+    test: (p, row) => conditions.map((c) => `(${c.test(p, row)})`).join(' AND '),
+    ids: Number.isFinite(best) ? (p) => idsQuery(p, resourceType, conditions) : undefined,
+  };
+}
+
+/**
+ * SELECT of the ids of resources matching all conditions: driven by the most selective drivable condition,
+ * or by the resource table (live resources only) when none can drive.
+ */
+export function idsQuery(p: SqlParams, resourceType: string, conditions: Condition[]): string {
+  const { from, where, row } = driveQuery(p, resourceType, conditions);
+  return `SELECT ${row.id} AS id FROM ${from}${where.length ? ' WHERE ' + where.join(' AND ') : ''}`;
+}
+
+export interface DrivenQuery {
+  /** FROM clause; its alias is the table part of row.id. */
+  from: string;
+  where: string[];
+  row: RowRef;
+  /** True when driven by the resource table (no index condition could drive). */
+  resourceDriven: boolean;
+}
+
+/** The FROM clause and WHERE terms of a query over the matching resources. */
+export function driveQuery(p: SqlParams, resourceType: string, conditions: Condition[]): DrivenQuery {
+  let driver: Condition | undefined;
+  for (const c of conditions) {
+    if (c.ids && Number.isFinite(c.rank) && (!driver || c.rank < driver.rank)) {
+      driver = c;
+    }
+  }
+  const d = p.alias('d');
+  if (driver) {
+    const row: RowRef = { id: `${d}.id` };
+    const from = `(${(driver.ids as NonNullable<Condition['ids']>)(p)}) ${d}`;
+    const where = conditions.filter((c) => c !== driver).map((c) => c.test(p, row));
+    return { from, where, row, resourceDriven: false };
+  }
+  const row: RowRef = { id: `${d}.id`, lastUpdated: `${d}.last_updated` };
+  const where = [
+    `${d}.resource_type = ${p.add(resourceType, 'text')}`,
+    `NOT ${d}.deleted`,
+    ...conditions.map((c) => c.test(p, row)),
+  ];
+  return { from: `resource ${d}`, where, row, resourceDriven: true };
+}
+
+export function unknownParam(message: string, filter: Filter, options: CompileOptions): undefined {
+  if (options.strict) {
+    throw invalid(message);
+  }
+  options.ignored?.push(filter);
+  return undefined;
+}
+
+export function requireOperator(code: string, operator: string, allowed: string[]): void {
+  if (!allowed.includes(operator)) {
+    throw invalid(
+      `Modifier or prefix '${truncateForMessage(operator)}' is not supported for search parameter '${truncateForMessage(code)}'`
+    );
+  }
+}
