@@ -21,6 +21,6 @@ CREATE TABLE resource_history (
   content text NOT NULL,
   PRIMARY KEY (resource_type, id, version_id)
 );
-CREATE INDEX resource_history_instance_idx ON resource_history (resource_type, id, last_updated DESC);
+-- Instance history uses the primary key (a resource has few versions); type and system history use these.
 CREATE INDEX resource_history_type_idx ON resource_history (resource_type, last_updated DESC);
 CREATE INDEX resource_history_system_idx ON resource_history (last_updated DESC);

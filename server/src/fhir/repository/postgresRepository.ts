@@ -1,5 +1,4 @@
 // The FhirRepository on PostgreSQL: every FHIR read and write, each write atomic with its history and search indexes.
-import { randomUUID } from 'node:crypto';
 import {
   applyPatch,
   badRequest,
@@ -42,6 +41,7 @@ import {
   type SearchIndexRows,
 } from '../search/index.ts';
 import { toOperationOutcomeError } from './databaseErrors.ts';
+import { timeOrderedId } from './timeOrderedId.ts';
 import { readHistoryBundle, DEFAULT_HISTORY_COUNT, MAX_HISTORY_COUNT } from './history.ts';
 import {
   parseStored,
@@ -90,8 +90,9 @@ export class PostgresRepository extends FhirRepository {
   /** One primary database for now; read replicas would be chosen here. */
   setMode(_mode: RepositoryMode): void {}
 
+  /** Time-ordered, so that new rows and index entries are appended rather than scattered. */
   generateId(): string {
-    return randomUUID();
+    return timeOrderedId();
   }
 
   private get db(): Queryable {
@@ -175,7 +176,7 @@ export class PostgresRepository extends FhirRepository {
           {
             resourceType,
             id,
-            versionId: randomUUID(),
+            versionId: timeOrderedId(),
             lastUpdated: new Date().toISOString(),
             deleted: true,
             operation: 'delete',
@@ -214,7 +215,7 @@ export class PostgresRepository extends FhirRepository {
   private prepareVersion(resource: WithId<Resource>, operation: 'create' | 'update'): PendingVersion {
     assertResourceType(resource.resourceType);
     assertValidId(resource.id);
-    const meta = { ...resource.meta, versionId: randomUUID(), lastUpdated: new Date().toISOString() };
+    const meta = { ...resource.meta, versionId: timeOrderedId(), lastUpdated: new Date().toISOString() };
     const stamped = { ...resource, meta } as WithId<Resource>;
     validateResourceForWrite(stamped);
     return {
