@@ -23,6 +23,7 @@ import { parseHistoryQuery, readHistoryBundle } from './repository/history.ts';
 import { PostgresRepository } from './repository/postgresRepository.ts';
 import type { StoredResource } from './repository/resourceRows.ts';
 import { parseSearchQuery } from './search/index.ts';
+import { bundleToJson } from './search/storedEntries.ts';
 import { resolveConditionalEntries } from './transaction/resolveConditionalEntries.ts';
 
 export interface FhirApiOptions {
@@ -266,7 +267,7 @@ export function sendFhirResponse(req: Request, res: Response, result: FhirRespon
   } else if (/return\s*=\s*OperationOutcome/i.test(prefer)) {
     res.send(JSON.stringify(outcome satisfies OperationOutcome));
   } else {
-    res.send(JSON.stringify(resource));
+    res.send(resource.resourceType === 'Bundle' ? bundleToJson(resource as Bundle) : JSON.stringify(resource));
   }
 }
 

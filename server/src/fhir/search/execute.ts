@@ -8,6 +8,7 @@ import { findIncluded } from './include.ts';
 import { formatSearchQueryString } from './links.ts';
 import { planSearch, type SearchPlan } from './plan.ts';
 import { SqlParams } from './sql.ts';
+import { storedMatchEntry } from './storedEntries.ts';
 import { isSubset, subsetResource } from './subset.ts';
 import type { Queryable, SearchContext } from './types.ts';
 
@@ -25,13 +26,13 @@ export async function executeSearch(
   const plan = planSearch(request, context);
   const baseUrl = context.fhirBaseUrl.replace(/\/+$/, '');
 
-  let matches: WithId<Resource>[] = [];
+  let rows: PageRow[] = [];
   let total: number | undefined;
   if (plan.count > 0) {
     const page = await fetchPage(db, plan);
-    matches = page.resources;
+    rows = page.rows;
     total = page.total;
-    if (total === undefined && plan.total !== 'none' && matches.length === 0) {
+    if (total === undefined && plan.total !== 'none' && rows.length === 0) {
       // Past the last page: the window count saw no rows, so count separately (0 when offset is 0).
       total = plan.offset > 0 ? await countMatches(db, plan) : 0;
     }
@@ -39,12 +40,25 @@ export async function executeSearch(
     total = await countMatches(db, plan);
   }
 
-  const entry: BundleEntry<WithId<Resource>>[] = matches.map((resource) => ({
-    fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`,
-    resource: isSubset(plan.subset) ? subsetResource(resource, plan.subset) : resource,
-    search: { mode: 'match' },
-  }));
-  if (matches.length > 0 && (plan.includes.length > 0 || plan.revIncludes.length > 0)) {
+  const hasIncludes = plan.includes.length > 0 || plan.revIncludes.length > 0;
+  const entry: BundleEntry<WithId<Resource>>[] = [];
+  const matches: WithId<Resource>[] = [];
+  for (const row of rows) {
+    const fullUrl = `${baseUrl}/${plan.resourceType}/${row.id}`;
+    if (!isSubset(plan.subset) && !hasIncludes) {
+      // The common case: answer with the stored JSON as it is.
+      entry.push(storedMatchEntry(fullUrl, row.content));
+      continue;
+    }
+    const resource = JSON.parse(row.content) as WithId<Resource>;
+    matches.push(resource);
+    entry.push({
+      fullUrl,
+      resource: isSubset(plan.subset) ? subsetResource(resource, plan.subset) : resource,
+      search: { mode: 'match' },
+    });
+  }
+  if (matches.length > 0 && hasIncludes) {
     for (const resource of await findIncluded(db, matches, plan.includes, plan.revIncludes, context.fhirBaseUrl)) {
       entry.push({
         fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`,
@@ -58,7 +72,7 @@ export async function executeSearch(
   if (total !== undefined) {
     bundle.total = total;
   }
-  bundle.link = pagingLinks(baseUrl, plan, matches.length, total);
+  bundle.link = pagingLinks(baseUrl, plan, rows.length, total);
   if (entry.length > 0) {
     bundle.entry = entry;
   }
@@ -66,12 +80,16 @@ export async function executeSearch(
 }
 
 /** The matching resources of the requested page, and the total when requested, in one statement. */
-async function fetchPage(db: Queryable, plan: SearchPlan): Promise<{ resources: WithId<Resource>[]; total?: number }> {
+interface PageRow {
+  id: string;
+  content: string;
+}
+
+async function fetchPage(db: Queryable, plan: SearchPlan): Promise<{ rows: PageRow[]; total?: number }> {
   const { text, values } = pageQuery(plan);
   const { rows } = await db.query(text, values);
-  const resources = rows.map((row) => JSON.parse(row.content) as WithId<Resource>);
   const total = plan.total !== 'none' && rows.length > 0 ? Number(rows[0].total) : undefined;
-  return { resources, total };
+  return { rows: rows as PageRow[], total };
 }
 
 /**
