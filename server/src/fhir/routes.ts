@@ -114,6 +114,15 @@ async function dispatch(
     repo.assertMay('*', 'search');
     return [allOk, await readHistoryBundle(repo.pool, parseHistoryQuery(query, {}), options.fhirBaseUrl)];
   }
+  if (method === 'GET' && path === '') {
+    throw new OperationOutcomeError(
+      outcomeWithStatus(
+        400,
+        'not-supported',
+        'Searching across resource types is not supported: search one type, GET /{type}?...'
+      )
+    );
+  }
   if (method === 'POST' && path === '') {
     return [allOk, await processBundle(req, repo, options)];
   }

@@ -142,6 +142,11 @@ describe('malformed requests', () => {
 });
 
 describe('search input', () => {
+  test('a search across all types (not offered in the CapabilityStatement) is a clear 400', async () => {
+    const outcome = await expectOutcome(await api('?_type=Patient,Observation'), 400);
+    expect(JSON.stringify(outcome)).toContain('search one type');
+  });
+
   test('unknown parameters are ignored by default and refused with Prefer: handling=strict', async () => {
     const lenient = await api('Patient?not-a-param=1&_count=1');
     expect(lenient.status).toBe(200);

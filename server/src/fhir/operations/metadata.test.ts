@@ -89,12 +89,7 @@ describe('GET metadata', () => {
         referencePolicy: ['literal'],
       });
     }
-    expect(statement.rest?.[0].interaction?.map((i) => i.code)).toEqual([
-      'transaction',
-      'batch',
-      'search-system',
-      'history-system',
-    ]);
+    expect(statement.rest?.[0].interaction?.map((i) => i.code)).toEqual(['transaction', 'batch', 'history-system']);
   });
 
   test('search parameters, includes and revincludes come from the loaded SearchParameters', () => {

@@ -34,7 +34,8 @@ const TYPE_INTERACTIONS = [
   'create',
   'search-type',
 ] as const;
-const SYSTEM_INTERACTIONS = ['transaction', 'batch', 'search-system', 'history-system'] as const;
+/** search-system (`GET /?_type=`) is not offered: searches name one resource type. */
+const SYSTEM_INTERACTIONS = ['transaction', 'batch', 'history-system'] as const;
 
 /** Search parameters every resource has; @medplum/core indexes them without a url. */
 const RESOURCE_PARAMETER_URLS: Record<string, string> = {
