@@ -1,21 +1,11 @@
 // The FHIR REST interactions through HTTP with a real FHIR client: CRUD, versions, patch, history, conditional writes.
 import { randomUUID } from 'node:crypto';
-import { MedplumClient, OperationOutcomeError, getStatus } from '@medplum/core';
+import { OperationOutcomeError, getStatus } from '@medplum/core';
 import type { Bundle, Observation, Patient } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { adminClient, fhirFetch, startTestServer } from '../testing/testServer.ts';
+import { describe, expect, test } from 'vitest';
+import { useTestServer } from '../testing/testServer.ts';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-let server: Server;
-let medplum: MedplumClient;
-let api: ReturnType<typeof fhirFetch>;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  medplum = await adminClient(server);
-  api = fhirFetch(server, medplum.getAccessToken() as string);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
 function newPatient(extra: Partial<Patient> = {}): Patient {
   return {
@@ -38,7 +28,7 @@ async function statusOf(promise: Promise<unknown>): Promise<number> {
 
 describe('create, read, update, delete', () => {
   test('create assigns id, version and lastUpdated and returns 201 with Location and ETag', async () => {
-    const res = await api('Patient', {
+    const res = await ctx.api('Patient', {
       method: 'POST',
       body: JSON.stringify({ ...newPatient(), id: 'client-chosen' }),
     });
@@ -48,58 +38,58 @@ describe('create, read, update, delete', () => {
     expect(body.meta?.versionId).toBeTruthy();
     expect(body.meta?.lastUpdated).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(res.headers.get('location')).toBe(
-      `${server.fhirBaseUrl}/Patient/${body.id}/_history/${body.meta?.versionId}`
+      `${ctx.server.fhirBaseUrl}/Patient/${body.id}/_history/${body.meta?.versionId}`
     );
     expect(res.headers.get('etag')).toBe(`W/"${body.meta?.versionId}"`);
     expect(res.headers.get('content-type')).toContain('application/fhir+json');
   });
 
   test('read returns the stored resource; vread returns each version', async () => {
-    const created = await medplum.createResource(newPatient());
-    const read = await medplum.readResource('Patient', created.id as string);
+    const created = await ctx.medplum.createResource(newPatient());
+    const read = await ctx.medplum.readResource('Patient', created.id as string);
     expect(read).toEqual(created);
-    const updated = await medplum.updateResource({ ...created, gender: 'female' });
+    const updated = await ctx.medplum.updateResource({ ...created, gender: 'female' });
     expect(updated.meta?.versionId).not.toBe(created.meta?.versionId);
-    const v1 = await medplum.readVersion('Patient', created.id as string, created.meta?.versionId as string);
+    const v1 = await ctx.medplum.readVersion('Patient', created.id as string, created.meta?.versionId as string);
     expect(v1.gender).toBeUndefined();
-    const v2 = await medplum.readVersion('Patient', created.id as string, updated.meta?.versionId as string);
+    const v2 = await ctx.medplum.readVersion('Patient', created.id as string, updated.meta?.versionId as string);
     expect(v2.gender).toBe('female');
   });
 
   test('update with If-Match succeeds for the current version and is refused (412) for a stale one', async () => {
-    const created = await medplum.createResource(newPatient());
-    const ok = await api(`Patient/${created.id}`, {
+    const created = await ctx.medplum.createResource(newPatient());
+    const ok = await ctx.api(`Patient/${created.id}`, {
       method: 'PUT',
       headers: { 'if-match': `W/"${created.meta?.versionId}"` },
       body: JSON.stringify({ ...created, active: true }),
     });
     expect(ok.status).toBe(200);
-    const stale = await api(`Patient/${created.id}`, {
+    const stale = await ctx.api(`Patient/${created.id}`, {
       method: 'PUT',
       headers: { 'if-match': `W/"${created.meta?.versionId}"` },
       body: JSON.stringify({ ...created, active: false }),
     });
     expect(stale.status).toBe(412);
     expect(((await stale.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
-    expect((await medplum.readResource('Patient', created.id as string)).active).toBe(true);
+    expect((await ctx.medplum.readResource('Patient', created.id as string)).active).toBe(true);
   });
 
   test('an update that changes nothing keeps the version', async () => {
-    const created = await medplum.createResource(newPatient());
-    const same = await medplum.updateResource(created);
+    const created = await ctx.medplum.createResource(newPatient());
+    const same = await ctx.medplum.updateResource(created);
     expect(same.meta?.versionId).toBe(created.meta?.versionId);
   });
 
   test('update as create with a client-chosen id', async () => {
     const id = `grace-${randomUUID()}`;
-    const res = await api(`Patient/${id}`, { method: 'PUT', body: JSON.stringify({ ...newPatient(), id }) });
+    const res = await ctx.api(`Patient/${id}`, { method: 'PUT', body: JSON.stringify({ ...newPatient(), id }) });
     expect(res.status).toBe(201);
-    expect((await medplum.readResource('Patient', id)).id).toBe(id);
+    expect((await ctx.medplum.readResource('Patient', id)).id).toBe(id);
   });
 
   test('update with a body id that differs from the URL is 400', async () => {
-    const created = await medplum.createResource(newPatient());
-    const res = await api(`Patient/${created.id}`, {
+    const created = await ctx.medplum.createResource(newPatient());
+    const res = await ctx.api(`Patient/${created.id}`, {
       method: 'PUT',
       body: JSON.stringify({ ...created, id: 'other' }),
     });
@@ -107,25 +97,25 @@ describe('create, read, update, delete', () => {
   });
 
   test('delete makes reads answer 410 Gone, keeps history, and a search no longer finds it', async () => {
-    const created = await medplum.createResource(newPatient());
-    await medplum.deleteResource('Patient', created.id as string);
-    expect(await statusOf(medplum.readResource('Patient', created.id as string))).toBe(410);
-    const history = await medplum.readHistory('Patient', created.id as string);
+    const created = await ctx.medplum.createResource(newPatient());
+    await ctx.medplum.deleteResource('Patient', created.id as string);
+    expect(await statusOf(ctx.medplum.readResource('Patient', created.id as string))).toBe(410);
+    const history = await ctx.medplum.readHistory('Patient', created.id as string);
     expect(history.entry).toHaveLength(2);
     expect(history.entry?.[0].request?.method).toBe('DELETE');
-    const found = await medplum.search('Patient', { _id: created.id as string });
+    const found = await ctx.medplum.search('Patient', { _id: created.id as string });
     expect(found.entry ?? []).toHaveLength(0);
   });
 
   test('reading something that never existed is 404', async () => {
-    expect(await statusOf(medplum.readResource('Patient', randomUUID()))).toBe(404);
+    expect(await statusOf(ctx.medplum.readResource('Patient', randomUUID()))).toBe(404);
   });
 });
 
 describe('patch', () => {
   test('JSON Patch changes the resource and makes a new version', async () => {
-    const created = await medplum.createResource(newPatient());
-    const patched = await medplum.patchResource('Patient', created.id as string, [
+    const created = await ctx.medplum.createResource(newPatient());
+    const patched = await ctx.medplum.patchResource('Patient', created.id as string, [
       { op: 'add', path: '/gender', value: 'female' },
       { op: 'replace', path: '/name/0/family', value: 'Okafor-Smith' },
     ]);
@@ -135,21 +125,21 @@ describe('patch', () => {
   });
 
   test('a failing test operation is 400 and changes nothing', async () => {
-    const created = await medplum.createResource(newPatient());
+    const created = await ctx.medplum.createResource(newPatient());
     const status = await statusOf(
-      medplum.patchResource('Patient', created.id as string, [
+      ctx.medplum.patchResource('Patient', created.id as string, [
         { op: 'test', path: '/birthDate', value: '2000-01-01' },
         { op: 'add', path: '/gender', value: 'male' },
       ])
     );
     expect(status).toBe(400);
-    expect((await medplum.readResource('Patient', created.id as string)).gender).toBeUndefined();
+    expect((await ctx.medplum.readResource('Patient', created.id as string)).gender).toBeUndefined();
   });
 
   test('a patch that changes the id is refused', async () => {
-    const created = await medplum.createResource(newPatient());
+    const created = await ctx.medplum.createResource(newPatient());
     const status = await statusOf(
-      medplum.patchResource('Patient', created.id as string, [{ op: 'replace', path: '/id', value: 'x' }])
+      ctx.medplum.patchResource('Patient', created.id as string, [{ op: 'replace', path: '/id', value: 'x' }])
     );
     expect(status).toBe(400);
   });
@@ -158,30 +148,30 @@ describe('patch', () => {
 describe('history', () => {
   test('instance, type and system history list versions newest first, with _since and paging', async () => {
     const before = new Date(Date.now() - 1000).toISOString();
-    const created = await medplum.createResource(newPatient());
-    await medplum.updateResource({ ...created, active: true });
-    await medplum.updateResource({ ...created, active: false });
+    const created = await ctx.medplum.createResource(newPatient());
+    await ctx.medplum.updateResource({ ...created, active: true });
+    await ctx.medplum.updateResource({ ...created, active: false });
 
-    const instance = await medplum.readHistory('Patient', created.id as string);
+    const instance = await ctx.medplum.readHistory('Patient', created.id as string);
     expect(instance.type).toBe('history');
     expect(instance.entry?.map((e) => e.request?.method)).toEqual(['PUT', 'PUT', 'POST']);
     expect(instance.entry?.[0].response?.etag).toMatch(/^W\//);
 
     const typeLevel = (await (
-      await api(`Patient/_history?_since=${encodeURIComponent(before)}&_count=2`)
+      await ctx.api(`Patient/_history?_since=${encodeURIComponent(before)}&_count=2`)
     ).json()) as Bundle;
     expect(typeLevel.type).toBe('history');
     expect(typeLevel.entry).toHaveLength(2);
     expect(typeLevel.entry?.every((e) => e.resource?.resourceType === 'Patient')).toBe(true);
     expect(typeLevel.link?.find((l) => l.relation === 'next')?.url).toContain('_offset=2');
 
-    const system = (await (await api(`_history?_since=${encodeURIComponent(before)}`)).json()) as Bundle;
+    const system = (await (await ctx.api(`_history?_since=${encodeURIComponent(before)}`)).json()) as Bundle;
     const ids = system.entry?.map((e) => e.resource?.id);
     expect(ids).toContain(created.id);
   });
 
   test('a malformed _since is 400', async () => {
-    expect((await api('_history?_since=yesterday')).status).toBe(400);
+    expect((await ctx.api('_history?_since=yesterday')).status).toBe(400);
   });
 });
 
@@ -189,13 +179,13 @@ describe('conditional interactions', () => {
   test('conditional create (If-None-Exist) creates once, then returns the existing resource with 200', async () => {
     const patient = newPatient();
     const criteria = `identifier=${patient.identifier?.[0].system}|${patient.identifier?.[0].value}`;
-    const first = await api('Patient', {
+    const first = await ctx.api('Patient', {
       method: 'POST',
       headers: { 'if-none-exist': criteria },
       body: JSON.stringify(patient),
     });
     expect(first.status).toBe(201);
-    const second = await api('Patient', {
+    const second = await ctx.api('Patient', {
       method: 'POST',
       headers: { 'if-none-exist': criteria },
       body: JSON.stringify(patient),
@@ -210,11 +200,11 @@ describe('conditional interactions', () => {
     const criteria = `identifier=https://fhir.nhs.uk/Id/nhs-number|${value}`;
     const results = await Promise.all(
       Array.from({ length: 6 }, () =>
-        api('Patient', { method: 'POST', headers: { 'if-none-exist': criteria }, body: JSON.stringify(patient) })
+        ctx.api('Patient', { method: 'POST', headers: { 'if-none-exist': criteria }, body: JSON.stringify(patient) })
       )
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
-    const found = await medplum.searchResources('Patient', { identifier: value });
+    const found = await ctx.medplum.searchResources('Patient', { identifier: value });
     expect(found).toHaveLength(1);
   });
 
@@ -222,32 +212,32 @@ describe('conditional interactions', () => {
     const value = randomUUID();
     const url = `Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${value}`;
     const body = { ...newPatient(), identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value }] };
-    const created = await api(url, { method: 'PUT', body: JSON.stringify(body) });
+    const created = await ctx.api(url, { method: 'PUT', body: JSON.stringify(body) });
     expect(created.status).toBe(201);
-    const updated = await api(url, { method: 'PUT', body: JSON.stringify({ ...body, gender: 'female' }) });
+    const updated = await ctx.api(url, { method: 'PUT', body: JSON.stringify({ ...body, gender: 'female' }) });
     expect(updated.status).toBe(200);
     expect(((await updated.json()) as Patient).gender).toBe('female');
 
     const family = `Dup${randomUUID().slice(0, 8)}`;
-    await medplum.createResource(newPatient({ name: [{ family }] }));
-    await medplum.createResource(newPatient({ name: [{ family }] }));
-    const ambiguous = await api(`Patient?family=${family}`, { method: 'PUT', body: JSON.stringify(newPatient()) });
+    await ctx.medplum.createResource(newPatient({ name: [{ family }] }));
+    await ctx.medplum.createResource(newPatient({ name: [{ family }] }));
+    const ambiguous = await ctx.api(`Patient?family=${family}`, { method: 'PUT', body: JSON.stringify(newPatient()) });
     expect(ambiguous.status).toBe(412);
   });
 
   test('conditional delete removes the single match', async () => {
-    const created = await medplum.createResource(newPatient());
+    const created = await ctx.medplum.createResource(newPatient());
     const value = created.identifier?.[0].value;
-    const res = await api(`Patient?identifier=${value}`, { method: 'DELETE' });
+    const res = await ctx.api(`Patient?identifier=${value}`, { method: 'DELETE' });
     expect(res.status).toBe(200);
-    expect(await statusOf(medplum.readResource('Patient', created.id as string))).toBe(410);
+    expect(await statusOf(ctx.medplum.readResource('Patient', created.id as string))).toBe(410);
   });
 });
 
 describe('Observation round trip', () => {
   test('a vital-sign Observation referencing a Patient is stored and found by patient and code', async () => {
-    const patient = await medplum.createResource(newPatient());
-    const obs = await medplum.createResource<Observation>({
+    const patient = await ctx.medplum.createResource(newPatient());
+    const obs = await ctx.medplum.createResource<Observation>({
       resourceType: 'Observation',
       status: 'final',
       category: [
@@ -258,7 +248,7 @@ describe('Observation round trip', () => {
       effectiveDateTime: new Date().toISOString(),
       valueQuantity: { value: 88, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
     });
-    const found = await medplum.searchResources('Observation', {
+    const found = await ctx.medplum.searchResources('Observation', {
       subject: `Patient/${patient.id}`,
       code: 'http://loinc.org|8867-4',
     });

@@ -1,6 +1,7 @@
 // Starts a real server on the test run's database for integration tests, and a MedplumClient logged in to it.
 import net from 'node:net';
 import { MedplumClient } from '@medplum/core';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type ServerConfig } from '../config.ts';
 import { startServer, type RunningServer } from '../server.ts';
 
@@ -57,4 +58,26 @@ export function fhirFetch(server: RunningServer, token: string) {
         ...(init.headers as Record<string, string> | undefined),
       },
     });
+}
+
+export interface TestServerContext {
+  server: RunningServer & { config: ServerConfig };
+  medplum: MedplumClient;
+  /** fetch against the FHIR base with the admin client's token. */
+  api: ReturnType<typeof fhirFetch>;
+}
+
+/**
+ * Starts a test server for the calling test file (beforeAll) and stops it afterwards (afterAll). The returned
+ * object is filled in before the first test runs.
+ */
+export function useTestServer(env: NodeJS.ProcessEnv = {}): TestServerContext {
+  const context = {} as TestServerContext;
+  beforeAll(async () => {
+    context.server = await startTestServer(env);
+    context.medplum = await adminClient(context.server);
+    context.api = fhirFetch(context.server, context.medplum.getAccessToken() as string);
+  });
+  afterAll(() => context.server?.close());
+  return context;
 }

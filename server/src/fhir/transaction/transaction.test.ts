@@ -1,21 +1,10 @@
 // Batch and transaction Bundles over HTTP: atomic rollback, urn:uuid references, and the PHD gateway upload pattern.
 import { randomUUID } from 'node:crypto';
-import type { MedplumClient } from '@medplum/core';
 import type { Bundle, BundleEntry, Device, Observation, Patient } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { adminClient, fhirFetch, startTestServer } from '../../testing/testServer.ts';
+import { describe, expect, test } from 'vitest';
+import { useTestServer } from '../../testing/testServer.ts';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-let server: Server;
-let medplum: MedplumClient;
-let api: ReturnType<typeof fhirFetch>;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  medplum = await adminClient(server);
-  api = fhirFetch(server, medplum.getAccessToken() as string);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
 const PHD_OBSERVATION_ID = 'http://hl7.org/fhir/uv/phd/StructureDefinition/PhdBaseObservation';
 const EUI64 = 'urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680';
@@ -106,7 +95,7 @@ describe('transaction', () => {
         },
       ],
     };
-    const result = await medplum.executeBatch(bundle);
+    const result = await ctx.medplum.executeBatch(bundle);
     expect(result.type).toBe('transaction-response');
     expect(result.entry?.map((e) => e.response?.status)).toEqual(['201', '201']);
     const patientId = (result.entry?.[0].resource as Patient).id;
@@ -116,7 +105,7 @@ describe('transaction', () => {
 
   test('one failing entry rolls back every entry', async () => {
     const family = `Rollback${randomUUID().slice(0, 8)}`;
-    const res = await api('', {
+    const res = await ctx.api('', {
       method: 'POST',
       body: JSON.stringify({
         resourceType: 'Bundle',
@@ -134,12 +123,12 @@ describe('transaction', () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(((await res.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
-    expect(await medplum.searchResources('Patient', { family })).toHaveLength(0);
+    expect(await ctx.medplum.searchResources('Patient', { family })).toHaveLength(0);
   });
 
   test('a failing update of a missing resource rolls back the creates before it', async () => {
     const family = `Rollback${randomUUID().slice(0, 8)}`;
-    const res = await api('', {
+    const res = await ctx.api('', {
       method: 'POST',
       body: JSON.stringify({
         resourceType: 'Bundle',
@@ -151,12 +140,12 @@ describe('transaction', () => {
       }),
     });
     expect(res.status).toBe(404);
-    expect(await medplum.searchResources('Patient', { family })).toHaveLength(0);
+    expect(await ctx.medplum.searchResources('Patient', { family })).toHaveLength(0);
   });
 
   test('a batch keeps the entries that succeed and reports the ones that fail', async () => {
     const family = `Batch${randomUUID().slice(0, 8)}`;
-    const result = await medplum.executeBatch({
+    const result = await ctx.medplum.executeBatch({
       resourceType: 'Bundle',
       type: 'batch',
       entry: [
@@ -166,21 +155,21 @@ describe('transaction', () => {
     });
     expect(result.type).toBe('batch-response');
     expect(result.entry?.map((e) => e.response?.status)).toEqual(['201', '404']);
-    expect(await medplum.searchResources('Patient', { family })).toHaveLength(1);
+    expect(await ctx.medplum.searchResources('Patient', { family })).toHaveLength(1);
   });
 
   test('a Bundle of another type, or with too many entries, is refused with a 4xx', async () => {
-    const wrongType = await api('', {
+    const wrongType = await ctx.api('', {
       method: 'POST',
       body: JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [] }),
     });
     expect(wrongType.status).toBe(400);
-    const tooMany = await api('', {
+    const tooMany = await ctx.api('', {
       method: 'POST',
       body: JSON.stringify({
         resourceType: 'Bundle',
         type: 'batch',
-        entry: Array.from({ length: server.config.maxBundleEntries + 1 }, () => ({
+        entry: Array.from({ length: ctx.server.config.maxBundleEntries + 1 }, () => ({
           request: { method: 'GET', url: 'metadata' },
         })),
       }),
@@ -199,18 +188,18 @@ describe('Personal Health Device gateway upload', () => {
       value: 60 + i,
     }));
 
-    const first = await medplum.executeBatch(phdBundle(nhsNumber, eui64, readings));
+    const first = await ctx.medplum.executeBatch(phdBundle(nhsNumber, eui64, readings));
     expect(first.entry?.map((e) => e.response?.status).every((s) => s === '201')).toBe(true);
-    const second = await medplum.executeBatch(phdBundle(nhsNumber, eui64, readings));
+    const second = await ctx.medplum.executeBatch(phdBundle(nhsNumber, eui64, readings));
     expect(second.entry?.map((e) => e.response?.status).every((s) => s === '200')).toBe(true);
 
-    const patients = await medplum.searchResources('Patient', {
+    const patients = await ctx.medplum.searchResources('Patient', {
       identifier: `https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`,
     });
     expect(patients).toHaveLength(1);
-    const devices = await medplum.searchResources('Device', { identifier: `${EUI64}|${eui64}` });
+    const devices = await ctx.medplum.searchResources('Device', { identifier: `${EUI64}|${eui64}` });
     expect(devices).toHaveLength(1);
-    const observations = await medplum.searchResources('Observation', {
+    const observations = await ctx.medplum.searchResources('Observation', {
       subject: `Patient/${patients[0].id}`,
       _count: '100',
     });
@@ -222,12 +211,12 @@ describe('Personal Health Device gateway upload', () => {
     const nhsNumber = `8${Math.floor(Math.random() * 1e9)}`.padEnd(10, '0');
     const eui64 = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
     const when = new Date(Date.now() - 3_600_000).toISOString();
-    const first = await medplum.executeBatch(phdBundle(nhsNumber, eui64, [{ when, value: 70 }]));
+    const first = await ctx.medplum.executeBatch(phdBundle(nhsNumber, eui64, [{ when, value: 70 }]));
     const patientRef = `Patient/${(first.entry?.[0].resource as Patient).id}`;
     const deviceRef = `Device/${(first.entry?.[1].resource as Device).id}`;
     const later = new Date().toISOString();
     const identifier = `${eui64}-${nhsNumber}-${later}-149546`;
-    const result = await medplum.executeBatch({
+    const result = await ctx.medplum.executeBatch({
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
@@ -242,6 +231,6 @@ describe('Personal Health Device gateway upload', () => {
       ],
     });
     expect(result.entry?.[0].response?.status).toBe('201');
-    expect(await medplum.searchResources('Observation', { subject: patientRef })).toHaveLength(2);
+    expect(await ctx.medplum.searchResources('Observation', { subject: patientRef })).toHaveLength(2);
   });
 });
