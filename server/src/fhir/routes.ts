@@ -19,7 +19,7 @@ import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import express, { type Request, type Response } from 'express';
 import type { Db } from '../db/pool.ts';
 import { FHIR_JSON, methodNotAllowed, outcomeOf, outcomeWithStatus, sendOutcome, statusOf } from '../http/outcomes.ts';
-import { parseHistoryQuery, readHistoryBundle } from './repository/history.ts';
+import { parseHistoryQuery } from './repository/history.ts';
 import { PostgresRepository } from './repository/postgresRepository.ts';
 import type { StoredResource } from './repository/resourceRows.ts';
 import { parseSearchQuery } from './search/index.ts';
@@ -103,16 +103,11 @@ async function dispatch(
       return updateById(req, first, segments[1], repo);
     }
     if (method === 'GET' && segments.length === 2 && segments[1] === '_history') {
-      repo.assertMay(first, 'search');
-      return [
-        allOk,
-        await readHistoryBundle(repo.pool, parseHistoryQuery(query, { resourceType: first }), options.fhirBaseUrl),
-      ];
+      return [allOk, await repo.readHistoryOf(parseHistoryQuery(query, { resourceType: first }))];
     }
   }
   if (method === 'GET' && path === '_history') {
-    repo.assertMay('*', 'search');
-    return [allOk, await readHistoryBundle(repo.pool, parseHistoryQuery(query, {}), options.fhirBaseUrl)];
+    return [allOk, await repo.readHistoryOf(parseHistoryQuery(query, {}))];
   }
   if (method === 'GET' && path === '') {
     throw new OperationOutcomeError(

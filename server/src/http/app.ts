@@ -11,6 +11,7 @@ import {
   sendFhirResponse,
   type FhirApiOptions,
 } from '../fhir/routes.ts';
+import { toOperationOutcomeError } from '../fhir/repository/databaseErrors.ts';
 import { outcomeOf, outcomeWithStatus, sendOutcome } from './outcomes.ts';
 
 export interface AppParts {
@@ -142,6 +143,6 @@ function handleErrors(err: unknown, _req: Request, res: Response, _next: NextFun
   } else if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     sendOutcome(res, outcomeWithStatus(e.status, 'invalid', e.message ?? 'Bad request'));
   } else {
-    sendOutcome(res, outcomeOf(err));
+    sendOutcome(res, outcomeOf(toOperationOutcomeError(err)));
   }
 }

@@ -45,6 +45,10 @@ export function statusOf(outcome: OperationOutcome): number {
 export function outcomeOf(err: unknown): OperationOutcome {
   if (err instanceof OperationOutcomeError) {
     const status = statusOf(err.outcome);
+    if (status === 503) {
+      console.error('Service unavailable:', (err.cause as Error | undefined)?.message ?? err.message);
+      return err.outcome;
+    }
     if (status >= 500) {
       console.error('Server error:', (err.cause as Error | undefined)?.stack ?? err.stack);
       return outcomeWithStatus(status, 'exception', 'Internal server error');

@@ -2,6 +2,7 @@
 import { getStatus, OperationOutcomeError } from '@medplum/core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createPool } from '../../db/pool.ts';
+import { statusOf } from '../../http/outcomes.ts';
 import { toOperationOutcomeError } from './databaseErrors.ts';
 
 const pool = createPool(process.env.RPM_TEST_DATABASE_URL as string, 2);
@@ -26,6 +27,13 @@ describe('toOperationOutcomeError', () => {
   test('an invalid date or number is 400', async () => {
     expect(getStatus(toOperationOutcomeError(await errorOf("SELECT '2024-02-30'::timestamptz")).outcome)).toBe(400);
     expect(getStatus(toOperationOutcomeError(await errorOf("SELECT 'abc'::numeric")).outcome)).toBe(400);
+  });
+
+  test('an unreachable database is 503, so clients retry', async () => {
+    const unreachable = createPool('postgres://postgres@127.0.0.1:1/none', 1);
+    const err = await unreachable.query('SELECT 1').catch((e: unknown) => e);
+    await unreachable.end();
+    expect(statusOf(toOperationOutcomeError(err).outcome)).toBe(503);
   });
 
   test('anything else is a 500 server error, and OperationOutcomeErrors pass through', async () => {

@@ -42,7 +42,7 @@ import {
 } from '../search/index.ts';
 import { toOperationOutcomeError } from './databaseErrors.ts';
 import { timeOrderedId } from './timeOrderedId.ts';
-import { readHistoryBundle, DEFAULT_HISTORY_COUNT, MAX_HISTORY_COUNT } from './history.ts';
+import { readHistoryBundle, DEFAULT_HISTORY_COUNT, MAX_HISTORY_COUNT, type HistoryQuery } from './history.ts';
 import {
   parseStored,
   selectCurrentRow,
@@ -85,6 +85,13 @@ export class PostgresRepository extends FhirRepository {
     this.pool = pool;
     this.context = context;
     this.client = client;
+    const target: Queryable = client ?? pool;
+    this.queryable = {
+      query: (text, values) =>
+        target.query(text, values).catch((err: unknown) => {
+          throw toOperationOutcomeError(err);
+        }),
+    };
   }
 
   /** One primary database for now; read replicas would be chosen here. */
@@ -95,8 +102,11 @@ export class PostgresRepository extends FhirRepository {
     return timeOrderedId();
   }
 
+  /** Every query goes through here, so database failures reach clients as OperationOutcomes (409, 400, 503, 500). */
+  private readonly queryable: Queryable;
+
   private get db(): Queryable {
-    return this.client ?? this.pool;
+    return this.queryable;
   }
 
   /** The one access check every read and write passes through (403 when the caller's scopes do not allow it). */
@@ -369,6 +379,13 @@ export class PostgresRepository extends FhirRepository {
     >;
   }
 
+  /** Type- or system-level history (instance history is readHistory). */
+  async readHistoryOf(query: HistoryQuery): Promise<Bundle> {
+    this.assertMay(query.resourceType ?? '*', 'search');
+    await this.flush();
+    return readHistoryBundle(this.db, query, this.context.fhirBaseUrl);
+  }
+
   async readVersion<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<WithId<T>> {
     assertResourceType(resourceType);
     this.assertMay(resourceType, 'read');
@@ -471,7 +488,9 @@ export class PostgresRepository extends FhirRepository {
     if (this.client) {
       return callback(this);
     }
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw toOperationOutcomeError(err);
+    });
     const tx = new PostgresRepository(this.pool, this.context, client) as this;
     try {
       await client.query('BEGIN');
