@@ -141,6 +141,23 @@ describe('result controls', () => {
     expect(second.entry?.map((e) => e.resource?.valueQuantity?.value)).toEqual([88, 101]);
   });
 
+  test('a date range sorted by the same date, newest first and oldest first (one pass over the dates)', async () => {
+    const newest = await ctx.medplum.searchResources('Observation', {
+      subject: `Patient/${grace.id}`,
+      code: '8867-4',
+      date: 'ge2024-06-27',
+      _sort: '-date',
+    });
+    expect(newest.map((o) => o.valueQuantity?.value)).toEqual([62, 75, 88, 101]);
+    const oldest = await ctx.medplum.searchResources('Observation', {
+      subject: `Patient/${grace.id}`,
+      code: '8867-4',
+      date: 'le2024-06-28',
+      _sort: 'date',
+    });
+    expect(oldest.map((o) => o.valueQuantity?.value)).toEqual([120, 101, 88]);
+  });
+
   test('_sort numbers as numbers', async () => {
     const sorted = await ctx.medplum.searchResources('Observation', {
       ...byTag,

@@ -310,5 +310,7 @@ function compileOrdered(
 ): Condition {
   const predicate = anyOf(parts.map((part) => orderedPredicate(info.kind, info.code, operator, part)));
   const rank = info.kind === 'date' ? RANK.date : RANK.quantity;
-  return rowCondition(resourceType, paramRows(info), predicate, rank, false, compartment);
+  const descending = operator === 'ge' || operator === 'gt';
+  const oneSided = descending || operator === 'le' || operator === 'lt' ? { param: info.code, descending } : undefined;
+  return rowCondition(resourceType, paramRows(info), predicate, rank, false, compartment, oneSided);
 }

@@ -3,7 +3,7 @@ import type { SearchRequest, WithId } from '@medplum/core';
 import type { FhirRepository } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../definitions.ts';
-import { driveQuery } from './rowConditions.ts';
+import { driveQuery, type Condition } from './rowConditions.ts';
 import { findIncluded } from './include.ts';
 import { formatSearchQueryString } from './links.ts';
 import { planSearch, type SearchPlan } from './plan.ts';
@@ -99,14 +99,25 @@ async function fetchPage(db: Queryable, plan: SearchPlan): Promise<{ rows: PageR
 export function pageQuery(plan: SearchPlan): { text: string; values: unknown[] } {
   const p = new SqlParams();
   const type = p.add(plan.resourceType, 'text');
-  const q = driveQuery(p, plan.resourceType, plan.conditions);
+  // A patient's readings in a date range, newest first: the range's own rows give the ids and the sort key.
+  const firstSort = plan.sortKeys[0]?.rule;
+  const keyed = firstSort
+    ? plan.conditions.find(
+        (c) =>
+          c.inCompartment === 'date' &&
+          c.sortKeyIds?.param === firstSort.code &&
+          c.sortKeyIds.descending === Boolean(firstSort.descending)
+      )
+    : undefined;
+  const q = keyed ? driveBySortKey(p, keyed, plan.conditions) : driveQuery(p, plan.resourceType, plan.conditions);
   // Within a patient, sort keys are joined from the patient's rows in one pass, unless a date range already narrowed
   // the candidates to a few (then probing each is cheaper).
   const joinSortKeys = plan.conditions.some((c) => c.inCompartment === 'date') ? undefined : plan.compartment;
-  const sorts = plan.sortKeys.map((k) => ({
-    ...k.expr(p, q.row, plan.resourceType, joinSortKeys),
-    descending: k.rule.descending,
-  }));
+  const sorts = plan.sortKeys.map((k, i) =>
+    keyed && i === 0
+      ? { expr: (q as DrivenBySortKey).sortKey, descending: k.rule.descending }
+      : { ...k.expr(p, q.row, plan.resourceType, joinSortKeys), descending: k.rule.descending }
+  );
   const order = [...sorts.map((k) => `${k.expr} ${k.descending ? 'DESC' : 'ASC'} NULLS LAST`), `${q.row.id} ASC`].join(
     ', '
   );
@@ -119,6 +130,17 @@ export function pageQuery(plan: SearchPlan): { text: string; values: unknown[] }
     ` FROM ${q.from}${joins}${where} ORDER BY ${order} LIMIT ${p.add(plan.count, 'int4')} OFFSET ${p.add(plan.offset, 'int4')}` +
     `) m JOIN resource r ON r.resource_type = ${type} AND r.id = m.id AND NOT r.deleted ORDER BY m.ord`;
   return { text, values: p.values };
+}
+
+type DrivenBySortKey = ReturnType<typeof driveQuery> & { sortKey: string };
+
+/** Drives the page from a range condition that also yields the first sort key. */
+function driveBySortKey(p: SqlParams, keyed: Condition, conditions: Condition[]): DrivenBySortKey {
+  const d = p.alias('d');
+  const row = { id: `${d}.id` };
+  const from = `(${keyed.sortKeyIds?.ids(p)}) ${d}`;
+  const where = conditions.filter((c) => c !== keyed).map((c) => c.test(p, row));
+  return { from, where, row, resourceDriven: false, sortKey: `${d}.k` };
 }
 
 /** The number of matching resources. */

@@ -16,6 +16,13 @@ export interface Condition {
   ids?(p: SqlParams): string;
   /** Which of a patient's index ranges it reads, when compartment-scoped (a date range usually narrows most). */
   inCompartment?: 'token' | 'date';
+  /**
+   * For a one-sided range (ge/gt, le/lt) on an ordered parameter: its matching ids together with the parameter's
+   * sort key, read from the same rows. The rows a `ge`/`gt` range leaves out all lie below every row it keeps, so
+   * max(high) over the kept rows is the resource's descending sort key (and min(low) under `le`/`lt` its ascending
+   * one): a search filtered and sorted by one date needs no second pass over the dates.
+   */
+  sortKeyIds?: { param: string; descending: boolean; ids(p: SqlParams): string };
 }
 
 /** Settings of one compilation. */
@@ -101,7 +108,9 @@ export function rowCondition(
   predicate: Predicate | undefined,
   rank: number,
   negate = false,
-  compartment?: string
+  compartment?: string,
+  /** Set for one-sided ranges on ordered (low/high) tables: see Condition.sortKeyIds. */
+  oneSided?: { param: string; descending: boolean }
 ): Condition {
   // The compartment's own reference filter (subject=Patient/X) selects exactly the patient's rows: also one range.
   const scoped = compartment !== undefined && (COMPARTMENT_TABLES.has(rows.table) || compartment === SELF_SCOPED);
@@ -132,6 +141,21 @@ export function rowCondition(
       const where = predicate ? ` AND (${predicate(p, a)})` : '';
       return `SELECT DISTINCT ${a}.resource_id AS id FROM ${from(p, a)}${where}`;
     };
+    if (oneSided && predicate) {
+      const aggregate = oneSided.descending ? 'max' : 'min';
+      const column = oneSided.descending ? 'high' : 'low';
+      condition.sortKeyIds = {
+        param: oneSided.param,
+        descending: oneSided.descending,
+        ids: (p) => {
+          const a = p.alias('x');
+          return (
+            `SELECT ${a}.resource_id AS id, ${aggregate}(${a}.${column}) AS k FROM ${from(p, a)} AND (${predicate(p, a)})` +
+            ` GROUP BY ${a}.resource_id`
+          );
+        },
+      };
+    }
   }
   return condition;
 }
