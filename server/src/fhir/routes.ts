@@ -190,7 +190,7 @@ async function processBundle(req: Request, repo: PostgresRepository, options: Fh
       )
     );
   }
-  const fhirRequest: FhirRequest = { ...toFhirRequest(req, 'POST', ''), config: { transactions: true } };
+  const fhirRequest = toFhirRequest(req, 'POST', '');
   if (bundle.type === 'batch') {
     return processBatch(fhirRequest, repo, options.router, bundle);
   }

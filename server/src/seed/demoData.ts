@@ -1,5 +1,5 @@
 // Demo data for a first start: a virtual ward with a clinician, three patients, their devices and a week of readings.
-import type { Bundle, BundleEntry, Observation, Resource } from '@medplum/fhirtypes';
+import type { BundleEntry, Observation, Resource } from '@medplum/fhirtypes';
 import type { ServerConfig } from '../config.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
 
@@ -74,7 +74,6 @@ export async function seedDemoData(repo: PostgresRepository, config: ServerConfi
       entries.push(create(`urn:uuid:${crypto.randomUUID()}`, bloodPressure(patientUrl, when, 128 + i * 6, 82)));
     }
   });
-  const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
   await repo.withTransaction(
     async (tx) => {
       for (const entry of entries) {
@@ -85,7 +84,7 @@ export async function seedDemoData(repo: PostgresRepository, config: ServerConfi
     },
     { resourceTypes: [] }
   );
-  return { summary: `${summary} (seeded ${bundle.entry?.length} resources)` };
+  return { summary: `${summary} (seeded ${entries.length} resources)` };
 }
 
 function create(fullUrl: string, resource: Resource): BundleEntry {
