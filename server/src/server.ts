@@ -7,7 +7,7 @@ import { migrate } from './db/migrate.ts';
 import { createPool, type Db } from './db/pool.ts';
 import { connectRedis } from './db/redis.ts';
 import type { Redis } from 'ioredis';
-import { createAuthorizationServer } from './auth/index.ts';
+import { createAuthorizationServer, type AuthorizationServer } from './auth/index.ts';
 import { loadConformanceResources } from './fhir/conformance/loadConformance.ts';
 import { loadFhirDefinitions } from './fhir/definitions.ts';
 import { registerConformanceOperations } from './fhir/operations/index.ts';
@@ -25,6 +25,8 @@ export interface RunningServer {
   /** Present when REDIS_URL is set. */
   redis?: Redis;
   demo?: DemoCredentials;
+  /** The authorization server (its oidc-provider, issuer and token URL). */
+  auth: AuthorizationServer;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       pool,
       redis,
       demo,
+      auth,
       close: () => runClosers(closers),
     };
   } catch (err) {

@@ -4,8 +4,25 @@ import type { RequestHandler, Response } from 'express';
 import type Provider from 'oidc-provider';
 import { splitScopes } from './smartScopes.ts';
 
+/** The kinds of account a person signs in with; each gets a different reach over patient data. */
+export type AccountRole = 'clinician' | 'patient' | 'carer' | 'admin';
+
+/**
+ * What a user token carries besides its scopes, stored in the token's `extra` when it is issued (and reported by
+ * introspection): the account's FHIR identity and role, and the SMART launch context.
+ */
+export interface TokenContext {
+  /** The account's FHIR resource: 'Practitioner/…' (clinicians, admins), 'Patient/…', 'RelatedPerson/…'. */
+  fhirUser?: string;
+  role?: AccountRole;
+  /** Launch context: the Patient id the app was launched for (SMART `patient`). */
+  patient?: string;
+  /** Launch context: the Encounter id (SMART `encounter`). */
+  encounter?: string;
+}
+
 /** Who is calling the FHIR API, as far as its token says. */
-export interface Caller {
+export interface Caller extends TokenContext {
   clientId: string;
   /** The granted SMART scopes, e.g. ['system/Observation.rs']. */
   scopes: string[];
@@ -13,6 +30,27 @@ export interface Caller {
   subject?: string;
   /** Token expiry, seconds since the epoch. */
   expiresAt: number;
+}
+
+const ROLES: ReadonlySet<string> = new Set<AccountRole>(['clinician', 'patient', 'carer', 'admin']);
+
+/** The TokenContext fields of a token's `extra`, ignoring anything malformed. */
+export function tokenContextOf(extra: unknown): TokenContext {
+  const source = (extra ?? {}) as Record<string, unknown>;
+  const context: TokenContext = {};
+  if (typeof source.fhirUser === 'string') {
+    context.fhirUser = source.fhirUser;
+  }
+  if (typeof source.role === 'string' && ROLES.has(source.role)) {
+    context.role = source.role as AccountRole;
+  }
+  if (typeof source.patient === 'string') {
+    context.patient = source.patient;
+  }
+  if (typeof source.encounter === 'string') {
+    context.encounter = source.encounter;
+  }
+  return context;
 }
 
 declare module 'express-serve-static-core' {
@@ -37,6 +75,7 @@ type TokenLike = {
   accountId?: string;
   aud?: string | string[];
   exp?: number;
+  extra?: Record<string, unknown>;
   isExpired: boolean;
   jkt?: string;
   'x5t#S256'?: string;
@@ -160,6 +199,7 @@ export function createAuthenticate(options: AuthenticateOptions): RequestHandler
         return;
       }
       const caller: Caller = {
+        ...(token.accountId ? tokenContextOf(token.extra) : {}),
         clientId: token.clientId as string,
         scopes: splitScopes(token.scope),
         ...(token.accountId ? { subject: token.accountId } : {}),
