@@ -30,6 +30,7 @@ export async function issueUserToken(server: RunningServer, request: UserTokenRe
     aud: server.fhirBaseUrl,
     extra: { ...context },
     gty: 'authorization_code',
+    grantId: `test-grant-${accountId}`,
   } as ConstructorParameters<typeof provider.AccessToken>[0]);
   return token.save();
 }
