@@ -1,10 +1,37 @@
-// Demo data for a first start: a virtual ward with a clinician, three patients, their devices and a week of readings.
-import type { BundleEntry, Observation, Resource } from '@medplum/fhirtypes';
+// Demo data for a first start: a virtual ward with a clinician, three patients, their care teams, a week of readings,
+// and sign-in accounts for the clinician and the first patient.
+import crypto from 'node:crypto';
+import type {
+  CareTeam,
+  Observation,
+  Organization,
+  Patient,
+  Practitioner,
+  PractitionerRole,
+  Resource,
+} from '@medplum/fhirtypes';
+import type { SearchRequest, WithId } from '@medplum/core';
+import { OperationOutcomeError } from '@medplum/core';
+import { createAccount, findAccountByEmail } from '../accounts/accountStore.ts';
+import { passwordProblems } from '../accounts/passwords.ts';
+import type { AccountRole } from '../auth/authenticate.ts';
 import type { ServerConfig } from '../config.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
+import { statusOf } from '../http/outcomes.ts';
+
+/** A demo sign-in account created by this start, with the password generated for it (shown once). */
+export interface DemoAccount {
+  email: string;
+  password: string;
+  role: AccountRole;
+  fhirUser: string;
+}
 
 export interface DemoCredentials {
+  /** What main.ts prints in the start-up banner (one or more lines). */
   summary: string;
+  /** Accounts created by this start; empty when they already existed (their passwords were shown then). */
+  accounts: DemoAccount[];
 }
 
 const DEMO_SYSTEM = 'http://rpm-platform.org/fhir/demo';
@@ -16,90 +43,196 @@ const PATIENTS = [
   { nhs: '9449306060', family: 'Patel', given: 'Priya', gender: 'female', birthDate: '1961-07-24' },
 ] as const;
 
-/** Seeds once: does nothing when the demo organization already exists. */
+/** The demo sign-in accounts: the ward's nurse and the first patient. */
+const CLINICIAN_ACCOUNT = { email: 'sam.bennett@example.org', displayName: 'Nurse Sam Bennett' };
+const PATIENT_ACCOUNT = { email: 'grace.okafor@example.org', displayName: 'Grace Okafor' };
+
+/** Banner label width, matching main.ts. */
+const LABEL = '  Demo sign-in     ';
+
+/** What the ward consists of once seeded. */
+interface DemoWard {
+  practitioner: string;
+  patients: string[];
+  created: number;
+}
+
+/**
+ * Makes sure the demo ward exists (development only): each piece is looked up by its identifier and created when
+ * missing, so restarts change nothing and a database seeded by an older version gains what it lacks. Readings are
+ * added only for a patient created now. Demo accounts get random passwords, returned once for the banner.
+ */
 export async function seedDemoData(repo: PostgresRepository, config: ServerConfig): Promise<DemoCredentials> {
   const summary = `${PATIENTS.length} demo patients on the "Demo Virtual Ward"; use the admin client above`;
-  const existing = await repo.searchOne({
+  if (config.production) {
+    return { summary, accounts: [] };
+  }
+  const ward = await repo.withTransaction(seedWard, { resourceTypes: [] });
+  const accounts = await seedDemoAccounts(repo, ward);
+  return {
+    summary: [
+      ward.created > 0 ? `${summary} (seeded ${ward.created} resources)` : summary,
+      ...accountLines(accounts),
+    ].join('\n'),
+    accounts,
+  };
+}
+
+async function seedWard(tx: PostgresRepository): Promise<DemoWard> {
+  // Instances starting together seed one after the other; the later ones find everything in place.
+  await tx.lockSearch(byIdentifier('Organization', DEMO_SYSTEM, 'virtual-ward'));
+  const counter = { created: 0 };
+  const organization = await findOrCreate<Organization>(tx, counter, {
     resourceType: 'Organization',
-    filters: [{ code: 'identifier', operator: 'eq' as never, value: `${DEMO_SYSTEM}|virtual-ward` }],
+    identifier: [{ system: DEMO_SYSTEM, value: 'virtual-ward' }],
+    name: 'Demo Virtual Ward',
+    active: true,
   });
-  if (existing || config.production) {
-    return { summary };
-  }
-  const orgUrl = 'urn:uuid:5b0c7a1e-0000-4000-8000-000000000001';
-  const practitionerUrl = 'urn:uuid:5b0c7a1e-0000-4000-8000-000000000002';
-  const entries: BundleEntry[] = [
-    create(orgUrl, {
-      resourceType: 'Organization',
-      identifier: [{ system: DEMO_SYSTEM, value: 'virtual-ward' }],
-      name: 'Demo Virtual Ward',
-      active: true,
-    }),
-    create(practitionerUrl, {
-      resourceType: 'Practitioner',
-      identifier: [{ system: DEMO_SYSTEM, value: 'nurse-1' }],
-      name: [{ family: 'Bennett', given: ['Sam'], prefix: ['Nurse'] }],
-      active: true,
-    }),
-  ];
-  const now = Date.now();
-  PATIENTS.forEach((p, i) => {
-    const patientUrl = `urn:uuid:5b0c7a1e-0000-4000-8000-00000000010${i}`;
-    entries.push(
-      create(patientUrl, {
-        resourceType: 'Patient',
-        identifier: [{ system: NHS_NUMBER, value: p.nhs }],
-        name: [{ family: p.family, given: [p.given] }],
-        gender: p.gender,
-        birthDate: p.birthDate,
-        managingOrganization: { reference: orgUrl },
-        generalPractitioner: [{ reference: practitionerUrl }],
-      })
-    );
-    for (let day = 6; day >= 0; day--) {
-      const when = new Date(now - day * 86_400_000 - i * 3_600_000).toISOString();
-      const worsening = i === 1 ? 6 - day : 0; // Arthur's heart rate climbs over the week.
-      entries.push(
-        create(
-          `urn:uuid:${crypto.randomUUID()}`,
-          vital(patientUrl, when, '8867-4', 'Heart rate', 72 + worsening * 6, '/min')
-        )
-      );
-      entries.push(
-        create(
-          `urn:uuid:${crypto.randomUUID()}`,
-          vital(patientUrl, when, '2708-6', 'Oxygen saturation', 97 - (i === 1 ? Math.floor(worsening / 2) : 0), '%')
-        )
-      );
-      entries.push(create(`urn:uuid:${crypto.randomUUID()}`, bloodPressure(patientUrl, when, 128 + i * 6, 82)));
+  const orgRef = reference(organization);
+  const practitioner = await findOrCreate<Practitioner>(tx, counter, {
+    resourceType: 'Practitioner',
+    identifier: [{ system: DEMO_SYSTEM, value: 'nurse-1' }],
+    name: [{ family: 'Bennett', given: ['Sam'], prefix: ['Nurse'] }],
+    active: true,
+  });
+  const practitionerRef = reference(practitioner);
+  await findOrCreate<PractitionerRole>(tx, counter, {
+    resourceType: 'PractitionerRole',
+    identifier: [{ system: DEMO_SYSTEM, value: 'nurse-1-virtual-ward' }],
+    active: true,
+    practitioner: { reference: practitionerRef },
+    organization: { reference: orgRef },
+    code: [{ text: 'Virtual ward nurse' }],
+  });
+
+  const patients: string[] = [];
+  for (const [i, p] of PATIENTS.entries()) {
+    const before = counter.created;
+    const patient = await findOrCreate<Patient>(tx, counter, {
+      resourceType: 'Patient',
+      identifier: [{ system: NHS_NUMBER, value: p.nhs }],
+      name: [{ family: p.family, given: [p.given] }],
+      gender: p.gender,
+      birthDate: p.birthDate,
+      managingOrganization: { reference: orgRef },
+      generalPractitioner: [{ reference: practitionerRef }],
+    });
+    const patientRef = reference(patient);
+    if (counter.created > before) {
+      counter.created += await createReadings(tx, patientRef, i);
+    } else if (patient.managingOrganization?.reference !== orgRef) {
+      await tx.updateResource({ ...patient, managingOrganization: { reference: orgRef } });
     }
-  });
-  await repo.withTransaction(
-    async (tx) => {
-      for (const entry of entries) {
-        const resource = entry.resource as Resource;
-        const saved = await tx.createResource(resource);
-        rewrite(entries, entry.fullUrl as string, `${saved.resourceType}/${saved.id}`);
-      }
-    },
-    { resourceTypes: [] }
+    patients.push(patientRef);
+    await findOrCreate<CareTeam>(tx, counter, {
+      resourceType: 'CareTeam',
+      identifier: [{ system: DEMO_SYSTEM, value: `care-team-${p.nhs}` }],
+      status: 'active',
+      name: `Virtual ward care team for ${p.given} ${p.family}`,
+      subject: { reference: patientRef },
+      participant: [{ member: { reference: practitionerRef } }],
+      managingOrganization: [{ reference: orgRef }],
+    });
+  }
+  return { practitioner: practitionerRef, patients, created: counter.created };
+}
+
+function byIdentifier(resourceType: string, system: string, value: string): SearchRequest {
+  return {
+    resourceType: resourceType as SearchRequest['resourceType'],
+    filters: [{ code: 'identifier', operator: 'eq' as never, value: `${system}|${value}` }],
+  };
+}
+
+/** The resource with the same (first) identifier, or the resource just created. */
+async function findOrCreate<T extends Resource>(
+  tx: PostgresRepository,
+  counter: { created: number },
+  resource: T & { identifier?: { system?: string; value?: string }[] }
+): Promise<WithId<T>> {
+  const [identifier] = resource.identifier ?? [];
+  const existing = await tx.searchOne(
+    byIdentifier(resource.resourceType, identifier?.system ?? '', identifier?.value ?? '')
   );
-  return { summary: `${summary} (seeded ${entries.length} resources)` };
+  if (existing) {
+    return existing as WithId<T>;
+  }
+  counter.created++;
+  return tx.createResource(resource);
 }
 
-function create(fullUrl: string, resource: Resource): BundleEntry {
-  return { fullUrl, resource, request: { method: 'POST', url: resource.resourceType } };
+function reference(resource: WithId<Resource>): string {
+  return `${resource.resourceType}/${resource.id}`;
 }
 
-/** Points later entries' references at the id the earlier entry was given. */
-function rewrite(entries: BundleEntry[], fullUrl: string, reference: string): void {
-  const text = JSON.stringify(fullUrl);
-  for (const entry of entries) {
-    const json = JSON.stringify(entry.resource);
-    if (json.includes(text)) {
-      entry.resource = JSON.parse(json.split(text).join(JSON.stringify(reference))) as Resource;
+/**
+ * A week of daily heart rate, SpO2 and blood pressure; Arthur's (index 1) heart rate climbs over the week. Returns
+ * how many Observations it created.
+ */
+async function createReadings(tx: PostgresRepository, patientRef: string, i: number): Promise<number> {
+  const now = Date.now();
+  let created = 0;
+  for (let day = 6; day >= 0; day--) {
+    const when = new Date(now - day * 86_400_000 - i * 3_600_000).toISOString();
+    const worsening = i === 1 ? 6 - day : 0;
+    await tx.createResource(vital(patientRef, when, '8867-4', 'Heart rate', 72 + worsening * 6, '/min'));
+    await tx.createResource(
+      vital(patientRef, when, '2708-6', 'Oxygen saturation', 97 - (i === 1 ? Math.floor(worsening / 2) : 0), '%')
+    );
+    await tx.createResource(bloodPressure(patientRef, when, 128 + i * 6, 82));
+    created += 3;
+  }
+  return created;
+}
+
+/** A random password that meets the policy, never stored anywhere but as its hash. */
+function randomPassword(owner: { email: string; displayName: string }): string {
+  for (;;) {
+    const password = crypto.randomBytes(15).toString('base64url');
+    if (passwordProblems(password, owner).length === 0) {
+      return password;
     }
   }
+}
+
+/** Creates the demo accounts that are missing; returns the ones created, with their passwords. */
+async function seedDemoAccounts(repo: PostgresRepository, ward: DemoWard): Promise<DemoAccount[]> {
+  const wanted = [
+    { ...CLINICIAN_ACCOUNT, role: 'clinician' as const, fhirUser: ward.practitioner },
+    { ...PATIENT_ACCOUNT, role: 'patient' as const, fhirUser: ward.patients[0] },
+  ];
+  const created: DemoAccount[] = [];
+  for (const account of wanted) {
+    if (await findAccountByEmail(repo.pool, account.email)) {
+      continue;
+    }
+    const password = randomPassword(account);
+    try {
+      await createAccount(repo.pool, { ...account, password });
+      created.push({ email: account.email, password, role: account.role, fhirUser: account.fhirUser });
+    } catch (err) {
+      // Another instance created it a moment ago.
+      if (!(err instanceof OperationOutcomeError && statusOf(err.outcome) === 409)) {
+        throw err;
+      }
+    }
+  }
+  return created;
+}
+
+/** Banner lines: new accounts with their passwords, or a reminder of who exists. */
+function accountLines(created: DemoAccount[]): string[] {
+  if (created.length === 0) {
+    return [
+      `${LABEL}${CLINICIAN_ACCOUNT.email}, ${PATIENT_ACCOUNT.email} (passwords were shown when they were created;` +
+        ' set a new one with POST /admin/accounts/{id}/password)',
+    ];
+  }
+  return created.map(
+    (account) =>
+      `${LABEL}${account.email} / ${account.password} (${account.role}, ${account.fhirUser}; shown this once` +
+      `${account.role === 'clinician' ? '; set up an authenticator app at first sign-in' : ''})`
+  );
 }
 
 function vitalBase(patient: string, when: string, code: string, display: string): Observation {
