@@ -3,9 +3,16 @@ import { OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { RequestHandler } from 'express';
 import { getCaller, sendBearerChallenge, type Caller } from './authenticate.ts';
-import { scopesAllow, type Interaction } from './smartScopes.ts';
+import { scopesAllow, scopesFor, type Interaction } from './smartScopes.ts';
 
+/**
+ * Whether the caller's scopes allow the interaction on the type at all: `system/` scopes for system tokens; `patient/`
+ * and `user/` scopes for user tokens, whose reach over single resources the access policy decides (server/src/access).
+ */
 export function callerMay(caller: Caller, resourceType: string, interaction: Interaction): boolean {
+  if (caller.subject !== undefined) {
+    return scopesFor(caller.scopes, ['patient', 'user'], resourceType, interaction).length > 0;
+  }
   return scopesAllow(caller.scopes, resourceType, interaction);
 }
 

@@ -107,9 +107,34 @@ export function isScopeAllowed(allowedScopes: readonly string[], requestedScope:
 }
 
 /**
- * Whether granted scopes permit an interaction on every resource of a type. Only `system/` scopes count for now
- * (user and patient scopes need the launch context of the next issue); scopes restricted by a granular query do
- * not grant type-wide access.
+ * The granted scopes of the given contexts that allow an interaction on a type (`*` as the type: on some type),
+ * granular ones included: what they reach is decided by the access policy (server/src/access).
+ */
+export function scopesFor(
+  grantedScopes: readonly string[],
+  contexts: readonly ScopeContext[],
+  resourceType: string,
+  interaction: Interaction
+): SmartScope[] {
+  const found: SmartScope[] = [];
+  for (const value of grantedScopes) {
+    const scope = parseSmartScope(value);
+    if (
+      scope !== undefined &&
+      contexts.includes(scope.context) &&
+      (scope.resourceType === '*' || resourceType === '*' || scope.resourceType === resourceType) &&
+      scope.interactions.has(interaction)
+    ) {
+      found.push(scope);
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether granted scopes permit an interaction on every resource of a type: only `system/` scopes without a
+ * granular query do. `user/` and `patient/` scopes reach some resources only, which the access policy
+ * (server/src/access) decides per resource and per search.
  */
 export function scopesAllow(grantedScopes: readonly string[], resourceType: string, interaction: Interaction): boolean {
   return grantedScopes.some((value) => {

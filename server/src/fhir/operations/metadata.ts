@@ -21,6 +21,23 @@ export interface CapabilityOptions {
   fhirBaseUrl: string;
   /** OAuth 2.0 token endpoint, e.g. http://localhost:8103/oauth2/token */
   tokenUrl: string;
+  /** SMART App Launch endpoints, when the authorization server offers them. */
+  authorizeUrl?: string;
+  introspectUrl?: string;
+  revokeUrl?: string;
+  registerUrl?: string;
+}
+
+/** The SMART oauth-uris extension: every endpoint the authorization server offers. */
+function oauthUris(options: CapabilityOptions): { url: string; valueUri: string }[] {
+  const uris = [
+    ['token', options.tokenUrl],
+    ['authorize', options.authorizeUrl],
+    ['introspect', options.introspectUrl],
+    ['revoke', options.revokeUrl],
+    ['register', options.registerUrl],
+  ] as const;
+  return uris.filter(([, uri]) => uri).map(([url, uri]) => ({ url, valueUri: uri as string }));
 }
 
 const TYPE_INTERACTIONS = [
@@ -139,7 +156,7 @@ export function buildCapabilityStatement(options: CapabilityOptions): Capability
           extension: [
             {
               url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
-              extension: [{ url: 'token', valueUri: options.tokenUrl }],
+              extension: oauthUris(options),
             },
           ],
           service: [
@@ -151,13 +168,14 @@ export function buildCapabilityStatement(options: CapabilityOptions): Capability
                   display: 'SMART-on-FHIR',
                 },
               ],
-              text: 'OAuth 2.0 bearer tokens',
+              text: 'SMART App Launch 2.x and SMART Backend Services (OAuth 2.0 bearer tokens)',
             },
           ],
           description:
-            'Every request except GET /metadata needs an OAuth 2.0 bearer access token from the token endpoint ' +
-            '(client_credentials grant, as for SMART backend services). Authorization, introspection and ' +
-            'revocation endpoints are not offered.',
+            'Every request except GET /metadata and GET /.well-known/smart-configuration needs an OAuth 2.0 ' +
+            'bearer access token: SMART App Launch (authorization code with PKCE S256) for apps, SMART Backend ' +
+            'Services (client_credentials with private_key_jwt) for systems. Discovery: ' +
+            '.well-known/smart-configuration.',
         },
         resource: resources,
         interaction: SYSTEM_INTERACTIONS.map((code) => ({ code })),

@@ -2,6 +2,7 @@
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/pool.ts';
+import { SqlParams } from '../search/sql.ts';
 
 export interface HistoryQuery {
   resourceType?: string;
@@ -57,32 +58,38 @@ export function parseHistoryQuery(
   };
 }
 
+/** SQL boolean on the history row aliased `h`: which rows the caller may see (see server/src/access). */
+export type HistoryRowFilter = (p: SqlParams, h: string) => string;
+
 /** Builds the history Bundle: one entry per version, deletions without a resource. */
-export async function readHistoryBundle(db: Queryable, query: HistoryQuery, fhirBaseUrl: string): Promise<Bundle> {
+export async function readHistoryBundle(
+  db: Queryable,
+  query: HistoryQuery,
+  fhirBaseUrl: string,
+  filter?: HistoryRowFilter
+): Promise<Bundle> {
+  const p = new SqlParams();
   const where: string[] = [];
-  const values: unknown[] = [];
   if (query.resourceType) {
-    values.push(query.resourceType);
-    where.push(`resource_type = $${values.length}`);
+    where.push(`h.resource_type = ${p.add(query.resourceType, 'text')}`);
   }
   if (query.id) {
-    values.push(query.id);
-    where.push(`id = $${values.length}`);
+    where.push(`h.id = ${p.add(query.id, 'text')}`);
   }
   if (query.since) {
-    values.push(query.since);
-    where.push(`last_updated >= $${values.length}`);
+    where.push(`h.last_updated >= ${p.add(query.since, 'timestamptz')}`);
   }
   if (query.before) {
-    values.push(query.before);
-    where.push(`last_updated < $${values.length}`);
+    where.push(`h.last_updated < ${p.add(query.before, 'timestamptz')}`);
+  }
+  if (filter) {
+    where.push(filter(p, 'h'));
   }
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  values.push(query.count + 1, query.offset);
   const result = await db.query(
-    `SELECT resource_type, id, version_id, last_updated, operation, content FROM resource_history ${whereSql}
-     ORDER BY last_updated DESC, version_id DESC LIMIT $${values.length - 1} OFFSET $${values.length}`,
-    values
+    `SELECT h.resource_type, h.id, h.version_id, h.last_updated, h.operation, h.content FROM resource_history h ${whereSql}
+     ORDER BY h.last_updated DESC, h.version_id DESC LIMIT ${p.add(query.count + 1, 'int8')} OFFSET ${p.add(query.offset, 'int8')}`,
+    p.values
   );
   const rows = result.rows.slice(0, query.count);
   const hasMore = result.rows.length > query.count;

@@ -27,8 +27,8 @@ import {
   type UpdateResourceOptions,
 } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Parameters, Reference, Resource } from '@medplum/fhirtypes';
+import { accessPolicyFor, type AccessPolicy } from '../../access/accessPolicy.ts';
 import type { Caller } from '../../auth/authenticate.ts';
-import { assertCallerMay } from '../../auth/scopeCheck.ts';
 import type { Interaction } from '../../auth/smartScopes.ts';
 import type { Db, DbClient, Queryable } from '../../db/pool.ts';
 import { validateResourceForWrite } from '../conformance/validateResource.ts';
@@ -79,12 +79,15 @@ export class PostgresRepository extends FhirRepository {
   private readonly client: DbClient | undefined;
   /** Creates buffered inside a transaction, written in bulk before the next read and at commit. */
   private pending: PendingVersion[] = [];
+  /** Who may see and change what (server/src/access); one per request, shared with its transaction. */
+  readonly policy: AccessPolicy;
 
   constructor(pool: Db, context: RepositoryContext, client?: DbClient) {
     super();
     this.pool = pool;
     this.context = context;
     this.client = client;
+    this.policy = accessPolicyFor(context);
     const target: Queryable = client ?? pool;
     this.queryable = {
       query: (text, values) =>
@@ -109,11 +112,12 @@ export class PostgresRepository extends FhirRepository {
     return this.queryable;
   }
 
-  /** The one access check every read and write passes through (403 when the caller's scopes do not allow it). */
+  /**
+   * The type-level access check every read and write passes through first (403 when no scope, or the caller's role,
+   * allows the interaction on the type); the policy then checks each resource and restricts each search.
+   */
   assertMay(resourceType: string, interaction: Interaction): void {
-    if (this.context.caller) {
-      assertCallerMay(this.context.caller, resourceType, interaction);
-    }
+    this.policy.assertType(resourceType, interaction);
   }
 
   // ---------------------------------------------------------------- writes
@@ -122,6 +126,7 @@ export class PostgresRepository extends FhirRepository {
     this.assertMay(resource.resourceType, 'create');
     const id = options?.assignedId && resource.id ? resource.id : this.generateId();
     const version = this.prepareVersion({ ...resource, id }, 'create');
+    await this.policy.assertAfter(this.db, undefined, version.row.content, 'create');
     await this.writeVersions([version]);
     return JSON.parse(version.row.content) as WithId<T>;
   }
@@ -147,6 +152,8 @@ export class PostgresRepository extends FhirRepository {
         const current = await selectCurrentRow(tx.db, resource.resourceType, id, true);
         if (!current) {
           this.assertMay(resource.resourceType, 'create');
+        } else {
+          await tx.policy.assertBefore(tx.db, current.content, 'update');
         }
         if (options?.ifMatch && (!current || current.versionId !== options.ifMatch)) {
           throw new OperationOutcomeError(preconditionFailed);
@@ -158,6 +165,7 @@ export class PostgresRepository extends FhirRepository {
           }
         }
         const version = tx.prepareVersion(resource as WithId<Resource>, current ? 'update' : 'create');
+        await tx.policy.assertAfter(tx.db, current?.content, version.row.content, current ? 'update' : 'create');
         version.replacesExisting = current !== undefined;
         await tx.writeVersions([version]);
         return { resource: JSON.parse(version.row.content) as WithId<T>, created: current === undefined };
@@ -176,6 +184,7 @@ export class PostgresRepository extends FhirRepository {
         if (!current) {
           throw new OperationOutcomeError(notFound);
         }
+        await tx.policy.assertBefore(tx.db, current.content, 'delete');
         if (options?.ifMatch && current.versionId !== options.ifMatch) {
           throw new OperationOutcomeError(preconditionFailed);
         }
@@ -205,6 +214,7 @@ export class PostgresRepository extends FhirRepository {
     patch: Operation[] | Parameters,
     options?: UpdateResourceOptions
   ): Promise<WithId<T>> {
+    this.assertMay(resourceType, 'update');
     return this.withTransaction(
       async (tx) => {
         const current = await tx.readResource<T>(resourceType, id);
@@ -295,8 +305,8 @@ export class PostgresRepository extends FhirRepository {
       throw new OperationOutcomeError(notFound);
     }
     const row = await selectCurrentRow(this.db, resourceType, id);
-    if (!row) {
-      throw new OperationOutcomeError(notFound);
+    if (!row || !(await this.policy.mayRead(this.db, row.content))) {
+      throw new OperationOutcomeError(notFound); // Out of reach looks like a missing id.
     }
     if (row.deleted) {
       throw new OperationOutcomeError(gone);
@@ -310,7 +320,7 @@ export class PostgresRepository extends FhirRepository {
     this.assertMay(resourceType, 'read');
     await this.flush();
     const row = ID_PATTERN.test(id) ? await selectCurrentRow(this.db, resourceType, id) : undefined;
-    if (!row) {
+    if (!row || !(await this.policy.mayRead(this.db, row.content))) {
       throw new OperationOutcomeError(notFound);
     }
     if (row.deleted) {
@@ -338,24 +348,28 @@ export class PostgresRepository extends FhirRepository {
       this.db,
       keys.filter((k): k is { resourceType: string; id: string } => k !== undefined)
     );
-    return keys.map((key) => {
+    const results: (T | Error)[] = [];
+    for (const key of keys) {
       if (!key) {
-        return new OperationOutcomeError(badRequest('Invalid reference'));
+        results.push(new OperationOutcomeError(badRequest('Invalid reference')));
+        continue;
       }
       try {
         this.assertMay(key.resourceType, 'read');
       } catch (err) {
-        return err as Error;
+        results.push(err as Error);
+        continue;
       }
       const row = rows.get(`${key.resourceType}/${key.id}`);
-      if (!row) {
-        return new OperationOutcomeError(notFound);
+      if (!row || !(await this.policy.mayRead(this.db, row.content))) {
+        results.push(new OperationOutcomeError(notFound));
+      } else if (row.deleted) {
+        results.push(new OperationOutcomeError(gone));
+      } else {
+        results.push(parseStored<T>(row.content));
       }
-      if (row.deleted) {
-        return new OperationOutcomeError(gone);
-      }
-      return parseStored<T>(row.content);
-    });
+    }
+    return results;
   }
 
   async readHistory<T extends Resource>(
@@ -366,7 +380,8 @@ export class PostgresRepository extends FhirRepository {
     assertResourceType(resourceType);
     this.assertMay(resourceType, 'read');
     await this.flush();
-    if (!ID_PATTERN.test(id) || !(await selectCurrentRow(this.db, resourceType, id))) {
+    const current = ID_PATTERN.test(id) ? await selectCurrentRow(this.db, resourceType, id) : undefined;
+    if (!current || !(await this.policy.mayRead(this.db, current.content))) {
       throw new OperationOutcomeError(notFound);
     }
     const count = options?.limit ?? DEFAULT_HISTORY_COUNT;
@@ -374,16 +389,17 @@ export class PostgresRepository extends FhirRepository {
     if (!Number.isInteger(count) || count < 0 || count > MAX_HISTORY_COUNT || !Number.isInteger(offset) || offset < 0) {
       throw new OperationOutcomeError(badRequest(`_count must be 0 to ${MAX_HISTORY_COUNT} and _offset >= 0`));
     }
-    return (await readHistoryBundle(this.db, { resourceType, id, count, offset }, this.context.fhirBaseUrl)) as Bundle<
-      WithId<T>
-    >;
+    const bundle = await readHistoryBundle(this.db, { resourceType, id, count, offset }, this.context.fhirBaseUrl);
+    return (await this.policy.filterHistory(this.db, bundle, 'read')) as Bundle<WithId<T>>;
   }
 
   /** Type- or system-level history (instance history is readHistory). */
   async readHistoryOf(query: HistoryQuery): Promise<Bundle> {
     this.assertMay(query.resourceType ?? '*', 'search');
     await this.flush();
-    return readHistoryBundle(this.db, query, this.context.fhirBaseUrl);
+    const filter = await this.policy.historyFilter(this.db, query.resourceType);
+    const bundle = await readHistoryBundle(this.db, query, this.context.fhirBaseUrl, filter);
+    return this.policy.filterHistory(this.db, bundle, 'search');
   }
 
   async readVersion<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<WithId<T>> {
@@ -394,13 +410,22 @@ export class PostgresRepository extends FhirRepository {
       throw new OperationOutcomeError(notFound);
     }
     const row = await selectVersionRow(this.db, resourceType, id, versionId);
-    if (!row) {
+    if (!row || !(await this.policy.mayRead(this.db, row.content)) || !(await this.currentReadable(resourceType, id))) {
       throw new OperationOutcomeError(notFound);
     }
     if (row.deleted) {
       throw new OperationOutcomeError(gone);
     }
     return parseStored<WithId<T>>(row.content);
+  }
+
+  /** For per-resource callers, a version is visible only while its resource (current version) is too. */
+  private async currentReadable(resourceType: string, id: string): Promise<boolean> {
+    if (!this.policy.perResource) {
+      return true;
+    }
+    const current = await selectCurrentRow(this.db, resourceType, id);
+    return current !== undefined && (await this.policy.mayRead(this.db, current.content));
   }
 
   async search<T extends Resource>(
@@ -415,6 +440,7 @@ export class PostgresRepository extends FhirRepository {
     return (await executeSearch(this, this.db, searchRequest, {
       fhirBaseUrl: this.context.fhirBaseUrl,
       strict: this.context.strictSearch ?? false,
+      restriction: await this.policy.searchRestriction(this.db),
     })) as Bundle<WithId<T>>;
   }
 
@@ -423,8 +449,14 @@ export class PostgresRepository extends FhirRepository {
     referenceField: string,
     references: string[]
   ): Promise<Record<string, WithId<T>[]>> {
+    assertSearchTypes(searchRequest);
+    this.assertMay(searchRequest.resourceType, 'search');
     await this.flush();
-    return (await searchByReference(this.db, searchRequest, referenceField, references)) as Record<string, WithId<T>[]>;
+    const restriction = await this.policy.searchRestriction(this.db);
+    return (await searchByReference(this.db, searchRequest, referenceField, references, restriction)) as Record<
+      string,
+      WithId<T>[]
+    >;
   }
 
   // ---------------------------------------------------------------- conditional writes

@@ -7,7 +7,7 @@ import { paramRows, paramRowsSql } from './rowConditions.ts';
 import { normalizeReference } from './indexRows.ts';
 import { planSearch } from './plan.ts';
 import { SqlParams } from './sql.ts';
-import type { Queryable } from './types.ts';
+import type { Queryable, SearchRestriction } from './types.ts';
 import { invalid } from './values.ts';
 
 /**
@@ -18,7 +18,8 @@ export async function searchByReference(
   db: Queryable,
   request: SearchRequest,
   referenceField: string,
-  references: string[]
+  references: string[],
+  restriction?: SearchRestriction
 ): Promise<Record<string, WithId<Resource>[]>> {
   loadFhirDefinitions();
   const result: Record<string, WithId<Resource>[]> = {};
@@ -34,7 +35,7 @@ export async function searchByReference(
   }
   const plan = planSearch(
     { ...request, offset: undefined, include: undefined, revInclude: undefined },
-    { strict: false, fhirBaseUrl: '' }
+    { strict: false, fhirBaseUrl: '', restriction }
   );
   const keysByRef = new Map<string, string[]>();
   for (const reference of references) {

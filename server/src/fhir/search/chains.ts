@@ -2,6 +2,7 @@
 import { isResourceType, type Filter } from '@medplum/core';
 import { getParamInfo } from './catalog.ts';
 import {
+  andCondition,
   idsQuery,
   paramRows,
   paramRowsSql,
@@ -81,7 +82,7 @@ export function compileChain(
       depth + 1
     );
     if (condition) {
-      inner.push({ type, condition });
+      inner.push({ type, condition: restricted(type, condition, options) });
     }
   }
   if (inner.length === 0) {
@@ -140,15 +141,16 @@ export function compileReverseChain(
       `Invalid _has parameter '${truncateForMessage(filter.code)}': '${truncateForMessage(param)}' of ${truncateForMessage(sourceType)} cannot refer to ${resourceType}`
     );
   }
-  const inner = compileFilter(
+  const compiled = compileFilter(
     sourceType,
     { code: rest, operator: filter.operator, value: filter.value },
     { ...options, ignored: undefined, compartment: undefined },
     depth + 1
   );
-  if (!inner) {
+  if (!compiled) {
     return unknownParam(`Invalid _has parameter '${truncateForMessage(filter.code)}'`, filter, options);
   }
+  const inner = restricted(sourceType, compiled, options);
   const prefix = resourceType + '/';
   const rows = paramRows(info);
   return {
@@ -169,4 +171,10 @@ export function compileReverseChain(
       );
     },
   };
+}
+
+/** Only candidates the caller may see can satisfy a chain or _has: AND the type's access restriction, if any. */
+function restricted(resourceType: string, condition: Condition, options: CompileOptions): Condition {
+  const restriction = options.restrict?.(resourceType);
+  return restriction ? andCondition(resourceType, [condition, restriction]) : condition;
 }

@@ -19,7 +19,7 @@ export function patientIdOf(ref: string): string | undefined {
 let compartmentParams: Map<string, string[]> | undefined;
 
 /** The parameters of the R4 Patient CompartmentDefinition, by resource type. */
-function patientCompartmentParams(resourceType: string): string[] {
+export function patientCompartmentParams(resourceType: string): string[] {
   if (!compartmentParams) {
     compartmentParams = new Map();
     const definition = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;

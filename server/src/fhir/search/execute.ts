@@ -59,7 +59,10 @@ export async function executeSearch(
     });
   }
   if (matches.length > 0 && hasIncludes) {
-    for (const resource of await findIncluded(db, matches, plan.includes, plan.revIncludes, context.fhirBaseUrl)) {
+    const restriction = context.restriction;
+    const mayInclude = restriction && ((r: WithId<Resource>) => restriction.mayInclude(r));
+    const included = await findIncluded(db, matches, plan.includes, plan.revIncludes, context.fhirBaseUrl, mayInclude);
+    for (const resource of included) {
       entry.push({
         fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`,
         resource,

@@ -46,15 +46,16 @@ type Found = WithId<Resource>;
 const key = (r: Resource): string => `${r.resourceType}/${r.id}`;
 
 /**
- * Resources included by the matches (and, for :iterate targets, by included resources), without duplicates and
- * without the matches themselves. Throws 400 when more than MAX_INCLUDED would be included.
+ * Resources included by the matches (and, for :iterate targets, by included resources), without duplicates, without
+ * the matches themselves, and only those `mayInclude` accepts. Throws 400 when more than MAX_INCLUDED would be included.
  */
 export async function findIncluded(
   db: Queryable,
   matches: Found[],
   includes: ResolvedInclude[],
   revIncludes: ResolvedInclude[],
-  fhirBaseUrl: string
+  fhirBaseUrl: string,
+  mayInclude: (resource: Found) => boolean = () => true
 ): Promise<Found[]> {
   const base = fhirBaseUrl.replace(/\/+$/, '') + '/';
   const seen = new Set(matches.map(key));
@@ -76,7 +77,8 @@ export async function findIncluded(
     const next: Found[] = [];
     for (const resource of found) {
       const k = key(resource);
-      if (!seen.has(k)) {
+      // Resources the caller may not see are dropped before :iterate could continue from them.
+      if (!seen.has(k) && mayInclude(resource)) {
         seen.add(k);
         included.push(resource);
         next.push(resource);

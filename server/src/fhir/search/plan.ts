@@ -57,14 +57,28 @@ export function planSearch(request: SearchRequest, context: SearchContext): Sear
   const ignoredFilters: Filter[] = [];
   const conditions: Condition[] = [];
   const appliedFilters: Filter[] = [];
-  const compartment = findSearchCompartment(resourceType, request.filters ?? [], context.fhirBaseUrl);
+  const patient = findSearchPatient(resourceType, request.filters ?? [], context.fhirBaseUrl);
+  const compartment = patient && compartmentKey(patient.id);
+  const restriction = context.restriction;
+  const restrict = restriction && ((type: string) => restriction.conditionFor(type));
   for (const filter of request.filters ?? []) {
-    const options = { strict: context.strict, fhirBaseUrl: context.fhirBaseUrl, ignored: ignoredFilters, compartment };
+    const options = {
+      strict: context.strict,
+      fhirBaseUrl: context.fhirBaseUrl,
+      ignored: ignoredFilters,
+      compartment,
+      restrict,
+    };
     const condition = compileFilter(resourceType, filter, options);
     if (condition) {
       conditions.push(condition);
       appliedFilters.push(filter);
     }
+  }
+  // The caller's access restriction is one more condition of the same statement (not in the links: not asked for).
+  const access = restriction?.conditionFor(resourceType, patient?.local ? patient.id : undefined);
+  if (access) {
+    conditions.push(access);
   }
 
   const ignoredSort: SortRule[] = [];
@@ -110,14 +124,15 @@ export function planSearch(request: SearchRequest, context: SearchContext): Sear
 }
 
 /**
- * The compartment key of the one Patient all matches must belong to, when a filter on the type's compartment
- * parameter names exactly one Patient (subject=Patient/X, patient=X, subject:Patient=X).
+ * The one Patient (id) all matches must belong to, when a filter on the type's compartment parameter names exactly
+ * one Patient (subject=Patient/X, patient=X, subject:Patient=X). Its compartmentKey() narrows index reads. `local`:
+ * the filter names this server's Patient ("Patient/X" or under the base), not one of another server.
  */
-export function findSearchCompartment(
+export function findSearchPatient(
   resourceType: string,
   filters: Filter[],
   fhirBaseUrl: string
-): string | undefined {
+): { id: string; local: boolean } | undefined {
   const compartmentParam = getTypeCatalog(resourceType)?.compartmentParam;
   if (!compartmentParam) {
     return undefined;
@@ -134,10 +149,13 @@ export function findSearchCompartment(
     if (parts.length !== 1) {
       continue;
     }
-    const patientIds = new Set(referenceCandidates(info, parts[0], fhirBaseUrl).map(patientIdOf));
+    const candidates = referenceCandidates(info, parts[0], fhirBaseUrl);
+    const patientIds = new Set(candidates.map(patientIdOf));
     const [patientId] = patientIds;
     if (patientIds.size === 1 && patientId) {
-      return compartmentKey(patientId);
+      const base = fhirBaseUrl.replace(/\/+$/, '') + '/';
+      const local = candidates.every((c) => c === `Patient/${patientId}` || c === `${base}Patient/${patientId}`);
+      return { id: patientId, local };
     }
   }
   return undefined;

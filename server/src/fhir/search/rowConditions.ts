@@ -36,6 +36,8 @@ export interface CompileOptions {
    * compartment.ts): token and date conditions then read only that patient's index range.
    */
   compartment?: string;
+  /** The access restriction of each type whose candidates a chained or _has parameter reads (see SearchRestriction). */
+  restrict?: (resourceType: string) => Condition | undefined;
 }
 
 /** Driver preference by kind: identifiers and references first, broad ranges last. */

@@ -14,8 +14,23 @@ export class SqlParams {
     return `${prefix}${this.aliases}`;
   }
 
-  /** The placeholder for a value, e.g. "$3::text"; equal string values of one type share a placeholder. */
+  /** Arrays already added, by identity: a long list used in many places of a statement is sent once. */
+  private readonly arrays = new Map<unknown[], string>();
+
+  /**
+   * The placeholder for a value, e.g. "$3::text"; equal string values of one type share a placeholder, and so do
+   * additions of the very same array.
+   */
   add(value: unknown, type: SqlType): string {
+    if (Array.isArray(value)) {
+      const existing = this.arrays.get(value);
+      if (existing?.endsWith(`::${type}`)) {
+        return existing;
+      }
+      const placeholder = this.push(value, type);
+      this.arrays.set(value, placeholder);
+      return placeholder;
+    }
     const key = typeof value === 'string' || typeof value === 'number' ? `${type}\0${value}` : undefined;
     if (key !== undefined) {
       const existing = this.memo.get(key);
@@ -23,12 +38,16 @@ export class SqlParams {
         return existing;
       }
     }
-    this.values.push(value);
-    const placeholder = `$${this.values.length}::${type}`;
+    const placeholder = this.push(value, type);
     if (key !== undefined) {
       this.memo.set(key, placeholder);
     }
     return placeholder;
+  }
+
+  private push(value: unknown, type: SqlType): string {
+    this.values.push(value);
+    return `$${this.values.length}::${type}`;
   }
 }
 

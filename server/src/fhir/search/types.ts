@@ -1,4 +1,6 @@
 // Shared types of the search module: index rows, the database handle it needs, and the search context.
+import type { Resource } from '@medplum/fhirtypes';
+import type { Condition } from './rowConditions.ts';
 
 /** Anything with pg's query(): a Pool or a PoolClient inside a transaction. */
 export interface Queryable {
@@ -12,6 +14,21 @@ export interface SearchContext {
   fhirBaseUrl: string;
   /** Prefer: handling=strict → unknown or unsupported params give 400; lenient → ignored and left out of the self link. */
   strict: boolean;
+  /** What the caller may see (server/src/access); absent: everything. */
+  restriction?: SearchRestriction;
+}
+
+/** Access restriction of a search, set by the access policy for callers that do not see everything. */
+export interface SearchRestriction {
+  /**
+   * The condition every resource of the type must also meet: ANDed into the statement for the matches (so paging
+   * and totals stay right) and into the candidate sets of chained and _has parameters; undefined = none.
+   * `compartmentPatient`: the Patient id the search's filters already confine every match to (see plan.ts), which
+   * may make the restriction unnecessary.
+   */
+  conditionFor(resourceType: string, compartmentPatient?: string): Condition | undefined;
+  /** Whether an _include/_revinclude result may be returned (and :iterate continue from it). */
+  mayInclude(resource: Resource): boolean;
 }
 
 /** A token value: Coding, Identifier, ContactPoint, code, boolean, ... */
