@@ -1,7 +1,8 @@
 // `npm run bench`: fresh database, FHIR server in its own process, load, raw insert limit, HTTP latency/throughput, one table.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createBenchDatabase } from './benchDatabase.ts';
+import { auditEventCount, auditWriteRate, migrateBenchDatabase } from './auditWriteRate.ts';
+import { createBenchDatabase, type BenchDatabase } from './benchDatabase.ts';
 import { daysAgoDate, FHIR_BASE_PATH, heartRateSearchPath, observationReadPath, SEARCH_DAYS } from './benchRequests.ts';
 import { checkRead, checkSearch } from './checkReadAndSearch.ts';
 import { REPO_ROOT, startFhirServer, startHelloWorld, stopChild } from './childProcesses.ts';
@@ -40,6 +41,21 @@ async function timed(
   return measurement;
 }
 
+/** The audit log's sustained write rate through createAuditLog (the audit scenario, and the end of a full run). */
+async function measureAuditWrites(
+  database: BenchDatabase,
+  options: BenchOptions,
+  results: BenchResults,
+  patientIds: string[]
+): Promise<void> {
+  console.log(`[audit] recording ${options.auditEvents.toLocaleString('en-GB')} AuditEvents through createAuditLog…`);
+  results.auditWrite = await auditWriteRate(database.url, options.auditEvents, patientIds);
+  const audit = results.auditWrite;
+  console.log(
+    `[audit] ${Math.round(audit.eventsPerSecond).toLocaleString('en-GB')} events/s (${audit.written.toLocaleString('en-GB')} written, ${audit.dropped} dropped)`
+  );
+}
+
 async function run(options: BenchOptions, results: BenchResults, cleanup: Cleanup): Promise<void> {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
 
@@ -55,6 +71,12 @@ async function run(options: BenchOptions, results: BenchResults, cleanup: Cleanu
     }
   });
   results.machine = await machineInfo(database.url);
+
+  if (options.scenario === 'audit') {
+    await migrateBenchDatabase(database.url);
+    await measureAuditWrites(database, options, results, []);
+    return;
+  }
 
   results.serverLog = path.relative(REPO_ROOT, path.join(RESULTS_DIR, 'server.log'));
   console.log(`[setup] starting the FHIR server (output in ${results.serverLog})…`);
@@ -149,9 +171,26 @@ async function run(options: BenchOptions, results: BenchResults, cleanup: Cleanu
   await settle('search', BETWEEN_IDLE_SECONDS);
   results.searchLatency = await timed('search', search, options.latencyConnections, options);
   await settle('read by id throughput', BETWEEN_IDLE_SECONDS);
+  // Every request is audited: count the AuditEvents the server writes while reads run at full speed.
+  const auditBefore = await auditEventCount(database.url);
   results.readThroughput = await timed('read by id', read, options.throughputConnections, options);
   await settle('search throughput', BETWEEN_IDLE_SECONDS);
+  results.readThroughputAudit = {
+    events: (await auditEventCount(database.url)) - auditBefore,
+    requests: results.readThroughput.completed,
+    seconds: options.warmup + options.duration,
+  };
   results.searchThroughput = await timed('search', search, options.throughputConnections, options);
+
+  if (options.auditEvents > 0) {
+    await settle('audit write rate', BETWEEN_IDLE_SECONDS);
+    await measureAuditWrites(
+      database,
+      options,
+      results,
+      patients.map((p) => p.id)
+    );
+  }
 }
 
 async function main(): Promise<number> {

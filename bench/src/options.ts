@@ -1,7 +1,11 @@
 // Command-line options of `npm run bench`, with the issue's defaults (1,000 patients × 1,000 Observations).
 import { parseArgs } from 'node:util';
 
+/** `full`: the whole run (with the audit write rate at the end); `audit`: only the audit write rate. */
+export type BenchScenario = 'full' | 'audit';
+
 export interface BenchOptions {
+  scenario: BenchScenario;
   patients: number;
   perPatient: number;
   bundleSize: number;
@@ -17,6 +21,8 @@ export interface BenchOptions {
   /** Rows for the raw PostgreSQL insert rate (a subset of the load, to keep the run short). */
   rawRows: number;
   rawConnections: number;
+  /** AuditEvents recorded through createAuditLog in the audit scenario (0 skips it in the full run). */
+  auditEvents: number;
   seed: number;
   /** VACUUM (ANALYZE) after the load, before measuring reads (--no-vacuum to measure with cold statistics). */
   vacuum: boolean;
@@ -41,6 +47,9 @@ and prints one table (also written to bench/results/latest.md).
   --warmup S                warm-up seconds before each HTTP measurement (default 3)
   --raw-rows N              rows for the raw PostgreSQL insert rate (default 100000, capped at the load size)
   --raw-connections N       connections for the raw insert rate (default 4)
+  --audit-events N          AuditEvents written through the audit log for its write rate (default 100000; 0 skips it)
+  --scenario NAME           full (default): everything above, then the audit write rate;
+                            audit: only the audit log's write rate, on a fresh migrated database (no server)
   --seed N                  seed of the synthetic data (default 1)
   --no-vacuum               skip VACUUM (ANALYZE) between the load and the read measurements
   --keep                    keep the database instead of dropping it
@@ -60,6 +69,7 @@ const INTEGER_OPTIONS = {
   warmup: ['warmup', 3],
   rawRows: ['raw-rows', 100_000],
   rawConnections: ['raw-connections', 4],
+  auditEvents: ['audit-events', 100_000],
   seed: ['seed', 1],
 } as const;
 
@@ -69,6 +79,7 @@ type IntegerOption = keyof typeof INTEGER_OPTIONS;
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const optionConfig: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     keep: { type: 'boolean' },
+    scenario: { type: 'string' },
     'no-vacuum': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   };
@@ -87,11 +98,24 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       continue;
     }
     const value = Number(raw);
-    const minimum = key === 'warmup' || key === 'rawRows' ? 0 : 1;
+    const minimum = key === 'warmup' || key === 'rawRows' || key === 'auditEvents' ? 0 : 1;
     if (!Number.isInteger(value) || value < minimum) {
       throw new Error(`--${flag} must be an integer >= ${minimum}, got "${String(raw)}"`);
     }
     integers[key] = value;
   }
-  return { ...integers, vacuum: values['no-vacuum'] !== true, keep: values.keep === true, help: values.help === true };
+  const scenario = values.scenario ?? 'full';
+  if (scenario !== 'full' && scenario !== 'audit') {
+    throw new Error(`--scenario must be full or audit, got "${String(scenario)}"`);
+  }
+  if (scenario === 'audit' && integers.auditEvents === 0) {
+    throw new Error('--scenario audit needs --audit-events >= 1');
+  }
+  return {
+    scenario,
+    ...integers,
+    vacuum: values['no-vacuum'] !== true,
+    keep: values.keep === true,
+    help: values.help === true,
+  };
 }

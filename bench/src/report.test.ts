@@ -94,6 +94,42 @@ describe('report', () => {
   });
 });
 
+describe('audit rows', () => {
+  const auditWrite = {
+    events: 100_000,
+    written: 100_000,
+    dropped: 0,
+    failedFlushes: 0,
+    seconds: 16,
+    eventsPerSecond: 6_250,
+    maxBatch: 500,
+    eventLoopDelayP99Ms: 4,
+    eventLoopDelayMaxMs: 9,
+    processCpuMicrosPerEvent: 60,
+  };
+
+  it('the audit scenario reports only the write rate, against 5,000 events/s with none lost', () => {
+    const options = parseBenchOptions(['--scenario', 'audit', '--audit-events', '100000']);
+    const results: BenchResults = { startedAt: 'x', options, auditWrite, errors: [], idleWaits: [] };
+    expect(reportRows(results).map((row) => row.result)).toEqual(['PASS']);
+    expect(runFailed(results)).toBe(false);
+    expect(renderReport(results)).toContain('6,250 events/s');
+    expect(runFailed({ ...results, auditWrite: { ...auditWrite, written: 99_999 } })).toBe(true);
+    expect(reportRows({ ...results, auditWrite: { ...auditWrite, eventsPerSecond: 4_000 } })[0].result).toBe('FAIL');
+    expect(runFailed({ ...results, auditWrite: undefined })).toBe(true);
+  });
+
+  it('a full run adds the audit rows when they were measured', () => {
+    const results = goodRun();
+    results.auditWrite = auditWrite;
+    results.readThroughputAudit = { events: 60_000, requests: 45_000, seconds: 13 };
+    const rows = reportRows(results);
+    expect(rows.slice(-2).map((row) => row.result)).toEqual(['PASS', 'PASS']);
+    expect(rows.at(-1)?.value).toContain('60,000 AuditEvents for 45,000 measured requests');
+    expect(runFailed(results)).toBe(false);
+  });
+});
+
 describe('parseBenchOptions', () => {
   it('defaults to the issue sizes and rejects nonsense', () => {
     expect(parseBenchOptions([])).toMatchObject({
@@ -107,5 +143,8 @@ describe('parseBenchOptions', () => {
     expect(() => parseBenchOptions(['--nope'])).toThrow();
     expect(parseBenchOptions([]).vacuum).toBe(true);
     expect(parseBenchOptions(['--no-vacuum', '--keep'])).toMatchObject({ vacuum: false, keep: true });
+    expect(parseBenchOptions([])).toMatchObject({ scenario: 'full', auditEvents: 100_000 });
+    expect(() => parseBenchOptions(['--scenario', 'nope'])).toThrow(/--scenario/);
+    expect(() => parseBenchOptions(['--scenario', 'audit', '--audit-events', '0'])).toThrow(/--audit-events/);
   });
 });

@@ -1,4 +1,5 @@
 // Turns one run's measurements into the single results table, with targets and PASS/FAIL.
+import type { AuditWriteResult } from './auditWriteRate.ts';
 import type { CorrectnessCheck } from './checkReadAndSearch.ts';
 import type { MachineInfo } from './machine.ts';
 import type { HttpMeasurement } from './measureHttp.ts';
@@ -11,7 +12,18 @@ export const TARGETS = {
   readP95Ms: 5,
   searchP95Ms: 25,
   readShareOfCeiling: 0.4,
+  auditEventsPerSecond: 5_000,
 } as const;
+
+/** AuditEvents the server wrote while the read-by-id throughput was measured (every request is audited). */
+export interface AuditDuringReads {
+  /** AuditEvent rows added between just before the warm-up and after the server went idle again. */
+  events: number;
+  /** Requests completed in the measured period (the warm-up's requests are audited too, so events is larger). */
+  requests: number;
+  /** Warm-up plus measured seconds. */
+  seconds: number;
+}
 
 export interface BenchResults {
   startedAt: string;
@@ -29,6 +41,10 @@ export interface BenchResults {
   readThroughput?: HttpMeasurement;
   searchThroughput?: HttpMeasurement;
   helloThroughput?: HttpMeasurement;
+  /** Audit scenario: the audit log's sustained write rate. */
+  auditWrite?: AuditWriteResult;
+  /** The audit written by the server during the read-by-id throughput measurement. */
+  readThroughputAudit?: AuditDuringReads;
   /** 1-minute load average when the measurements ended. */
   loadAverageAtEnd?: number;
   /** Seconds VACUUM (ANALYZE) took after the load (undefined when skipped). */
@@ -118,9 +134,42 @@ function correctnessValue(read: CorrectnessCheck | undefined, search: Correctnes
     .join('; ')}`;
 }
 
+/** The audit rows: the write rate through createAuditLog, and the audit the server kept up with under read load. */
+function auditRows(results: BenchResults): ReportRow[] {
+  const rows: ReportRow[] = [];
+  const audit = results.auditWrite;
+  if (audit || results.options.scenario === 'audit') {
+    rows.push({
+      metric: audit
+        ? `Audit log write rate: AuditEvents through createAuditLog, batches of ${audit.maxBatch} (${formatInteger(audit.events)} events)`
+        : 'Audit log write rate through createAuditLog',
+      value: audit
+        ? `${formatInteger(audit.eventsPerSecond)} events/s (${formatInteger(audit.written)} written in ${audit.seconds.toFixed(1)} s, ${formatInteger(audit.dropped)} dropped, ${formatInteger(audit.failedFlushes)} failed flushes; event-loop delay p99 ${formatMs(audit.eventLoopDelayP99Ms)}, max ${formatMs(audit.eventLoopDelayMaxMs)}; CPU per event: Node ${formatInteger(audit.processCpuMicrosPerEvent)} µs${audit.postgresCpuMicrosPerEvent !== undefined ? `, PostgreSQL backends ${formatInteger(audit.postgresCpuMicrosPerEvent)} µs` : ''})`
+        : NOT_MEASURED,
+      target: `≥ ${formatInteger(TARGETS.auditEventsPerSecond)} events/s, none lost`,
+      result: verdict(
+        !!audit && audit.eventsPerSecond >= TARGETS.auditEventsPerSecond && audit.written === audit.events
+      ),
+    });
+  }
+  const during = results.readThroughputAudit;
+  if (during) {
+    rows.push({
+      metric: `Audit during read-by-id throughput (${results.options.throughputConnections} connections, incl. warm-up)`,
+      value: `${formatInteger(during.events)} AuditEvents for ${formatInteger(during.requests)} measured requests + warm-up (${formatInteger(during.events / during.seconds)} events/s)`,
+      target: 'every request audited',
+      result: verdict(during.events >= during.requests),
+    });
+  }
+  return rows;
+}
+
 /** The table rows, in the order of the issue. */
 export function reportRows(results: BenchResults): ReportRow[] {
   const { options } = results;
+  if (options.scenario === 'audit') {
+    return auditRows(results);
+  }
   const rows: ReportRow[] = [];
   const load = results.observationLoad;
   rows.push({
@@ -220,11 +269,17 @@ export function reportRows(results: BenchResults): ReportRow[] {
     target: '0',
     result: verdict(measured.length > 0 && failures === 0),
   });
+  rows.push(...auditRows(results));
   return rows;
 }
 
 /** True when the run itself is invalid (as opposed to a target missed): exit non-zero. */
 export function runFailed(results: BenchResults): boolean {
+  const audit = results.auditWrite;
+  const auditLost = !!audit && audit.written !== audit.events;
+  if (results.options.scenario === 'audit') {
+    return results.errors.length > 0 || !audit || auditLost;
+  }
   const load = results.observationLoad;
   const measured = [
     results.readLatency,
@@ -240,7 +295,8 @@ export function runFailed(results: BenchResults): boolean {
     load.summary.failedBundles > 0 ||
     !results.readCheck?.ok ||
     !results.searchCheck?.ok ||
-    measured.some((m) => !m || httpFailures(m) > 0)
+    measured.some((m) => !m || httpFailures(m) > 0) ||
+    auditLost
   );
 }
 
@@ -255,10 +311,16 @@ export function renderReport(results: BenchResults): string {
   const lines: string[] = [];
   lines.push(`# RPM FHIR server benchmark, ${results.startedAt}`);
   lines.push('');
-  lines.push(
-    `Run: ${formatInteger(options.patients)} patients × ${formatInteger(options.perPatient)} vital-sign Observations = ${formatInteger(total)} Observations, ` +
-      `transaction bundles of ${options.bundleSize}, ${options.inFlight} in flight; HTTP measurements ${options.duration} s each after ${options.warmup} s warm-up (autocannon, loopback); seed ${options.seed}.`
-  );
+  if (options.scenario === 'audit') {
+    lines.push(
+      `Run: audit scenario only: ${formatInteger(options.auditEvents)} synthetic AuditEvents through the server's createAuditLog, in the bench process, on a fresh migrated database (no FHIR server).`
+    );
+  } else {
+    lines.push(
+      `Run: ${formatInteger(options.patients)} patients × ${formatInteger(options.perPatient)} vital-sign Observations = ${formatInteger(total)} Observations, ` +
+        `transaction bundles of ${options.bundleSize}, ${options.inFlight} in flight; HTTP measurements ${options.duration} s each after ${options.warmup} s warm-up (autocannon, loopback); seed ${options.seed}.`
+    );
+  }
   if (results.machine) {
     const m = results.machine;
     lines.push(

@@ -1,0 +1,222 @@
+// The AuditEvent builder: standard codes, agents, entities, outcome, and R4 validity of every shape it produces.
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { describe, expect, test } from 'vitest';
+import { validateResourceDetailed, validateResourceForWrite } from '../fhir/conformance/validateResource.ts';
+import { buildSearchIndexRows } from '../fhir/search/index.ts';
+import {
+  AUDIT_EVENT_TYPE,
+  buildAuditEvent,
+  DCM,
+  OAUTH_CLIENT_SYSTEM,
+  RESTFUL_INTERACTION,
+  USER_AGENT_EXTENSION,
+  type AuditEntry,
+} from './auditEvent.ts';
+
+const recorded = new Date('2025-03-01T10:00:00.123Z');
+
+function entry(overrides: Partial<AuditEntry>): AuditEntry {
+  return {
+    action: 'read',
+    outcome: 'success',
+    recorded,
+    agent: {
+      who: 'Practitioner/p1',
+      accountId: 'acc-1',
+      clientId: 'clinician-app',
+      ip: '10.0.0.7',
+      userAgent: 'vitest',
+    },
+    ...overrides,
+  };
+}
+
+/** Validated as the repository validates a write, with the id and meta the audit log stamps. */
+function expectValid(event: AuditEvent): void {
+  const stamped = { ...event, id: '0190b0e2-0000-7000-8000-000000000001', meta: { versionId: 'v1' } };
+  const { baseIssues } = validateResourceDetailed(stamped);
+  expect(baseIssues.filter((i) => i.severity === 'error')).toEqual([]);
+  expect(() => validateResourceForWrite(stamped)).not.toThrow();
+}
+
+describe('buildAuditEvent', () => {
+  test('a read by a user through an app', () => {
+    const event = buildAuditEvent(entry({ entity: { reference: 'Observation/o1' }, patient: 'Patient/x' }), {
+      site: 'host-a',
+    });
+    expect(event).toMatchObject({
+      resourceType: 'AuditEvent',
+      type: { system: AUDIT_EVENT_TYPE, code: 'rest' },
+      subtype: [{ system: RESTFUL_INTERACTION, code: 'read' }],
+      action: 'R',
+      recorded: '2025-03-01T10:00:00.123Z',
+      outcome: '0',
+      source: { site: 'host-a', observer: { display: 'RPM FHIR server' } },
+    });
+    expect(event.agent).toEqual([
+      {
+        type: { coding: [expect.objectContaining({ code: 'humanuser' })] },
+        who: { reference: 'Practitioner/p1' },
+        altId: 'acc-1',
+        requestor: true,
+        network: { address: '10.0.0.7', type: '2' },
+        extension: [{ url: USER_AGENT_EXTENSION, valueString: 'vitest' }],
+      },
+      {
+        type: { coding: [expect.objectContaining({ system: DCM, code: '110150' })] },
+        who: { identifier: { system: OAUTH_CLIENT_SYSTEM, value: 'clinician-app' } },
+        requestor: false,
+      },
+    ]);
+    expect(event.entity).toEqual([
+      {
+        what: { reference: 'Observation/o1' },
+        type: { system: 'http://hl7.org/fhir/resource-types', code: 'Observation' },
+      },
+      { what: { reference: 'Patient/x' }, role: expect.objectContaining({ code: '1', display: 'Patient' }) },
+    ]);
+    expectValid(event);
+  });
+
+  test('an IPv4 address seen on a dual-stack socket is recorded plainly', () => {
+    const event = buildAuditEvent(entry({ agent: { clientId: 'c', ip: '::ffff:192.0.2.10' } }));
+    expect(event.agent?.[0].network).toEqual({ address: '192.0.2.10', type: '2' });
+  });
+
+  test('a system client alone is the requestor, identified by its client id', () => {
+    const event = buildAuditEvent(entry({ agent: { clientId: 'gateway-7', ip: '::1' } }));
+    expect(event.agent).toEqual([
+      expect.objectContaining({
+        who: expect.objectContaining({ identifier: { system: OAUTH_CLIENT_SYSTEM, value: 'gateway-7' } }),
+        requestor: true,
+        network: { address: '::1', type: '2' },
+      }),
+    ]);
+    expectValid(event);
+  });
+
+  test('a search stores its query base64-encoded, and the patient it names', () => {
+    const query = 'subject=Patient/x&code=http://loinc.org|8867-4&date=ge2025-01-01';
+    const event = buildAuditEvent(
+      entry({ action: 'search', entity: { type: 'Observation', query }, patient: 'Patient/x' })
+    );
+    expect(event.action).toBe('E');
+    expect(event.subtype).toEqual([expect.objectContaining({ code: 'search-type' })]);
+    const [searched, patient] = event.entity ?? [];
+    expect(Buffer.from(searched.query as string, 'base64').toString('utf8')).toBe(query);
+    expect(searched.role?.code).toBe('24');
+    expect(searched.what).toBeUndefined();
+    expect(patient.what?.reference).toBe('Patient/x');
+    expectValid(event);
+  });
+
+  test('a Patient read names the patient once, with the Patient role', () => {
+    const event = buildAuditEvent(entry({ entity: { reference: 'Patient/x' }, patient: 'Patient/x' }));
+    expect(event.entity).toEqual([
+      expect.objectContaining({ what: { reference: 'Patient/x' }, role: expect.objectContaining({ code: '1' }) }),
+    ]);
+    const rows = buildSearchIndexRows({ ...event, id: 'a1' });
+    expect(rows.reference).toEqual(expect.arrayContaining([{ param: 'patient', grp: 0, ref: 'Patient/x' }]));
+    expectValid(event);
+  });
+
+  test('history levels follow the entity', () => {
+    const code = (e: Partial<AuditEntry>) => buildAuditEvent(entry({ action: 'history', ...e })).subtype?.[0].code;
+    expect(code({ entity: { reference: 'Observation/o1' } })).toBe('history-instance');
+    expect(code({ entity: { type: 'Observation' } })).toBe('history-type');
+    expect(code({})).toBe('history-system');
+  });
+
+  test('writes and their action codes', () => {
+    const actions = (['create', 'update', 'patch', 'delete', 'vread'] as const).map((action) => {
+      const event = buildAuditEvent(entry({ action, entity: { reference: 'Observation/o1/_history/v2' } }));
+      expectValid(event);
+      return [event.subtype?.[0].code, event.action];
+    });
+    expect(actions).toEqual([
+      ['create', 'C'],
+      ['update', 'U'],
+      ['patch', 'U'],
+      ['delete', 'D'],
+      ['vread', 'R'],
+    ]);
+  });
+
+  test('failures: 4xx minor, 5xx serious, with the status in outcomeDesc', () => {
+    const refused = buildAuditEvent(entry({ outcome: 'failure', status: 401, agent: { ip: '10.0.0.9' } }));
+    expect(refused.outcome).toBe('4');
+    expect(refused.outcomeDesc).toBe('HTTP 401');
+    expect(refused.agent).toEqual([{ requestor: true, network: { address: '10.0.0.9', type: '2' } }]);
+    expectValid(refused);
+    const broken = buildAuditEvent(entry({ outcome: 'failure', status: 503, outcomeText: 'database unavailable' }));
+    expect(broken.outcome).toBe('8');
+    expect(broken.outcomeDesc).toBe('HTTP 503: database unavailable');
+    expectValid(broken);
+  });
+
+  test('login, logout and token events', () => {
+    const login = buildAuditEvent(
+      entry({
+        action: 'login',
+        outcome: 'failure',
+        outcomeText: 'wrong password',
+        agent: { name: 'nurse@example.org', ip: '10.0.0.3' },
+      })
+    );
+    expect(login.type).toEqual({ system: DCM, code: '110114', display: 'User Authentication' });
+    expect(login.subtype).toEqual([{ system: DCM, code: '110122', display: 'Login' }]);
+    expect(login.outcome).toBe('4');
+    expect(login.agent?.[0]).toMatchObject({ name: 'nurse@example.org', requestor: true });
+    expectValid(login);
+
+    const logout = buildAuditEvent(entry({ action: 'logout' }));
+    expect(logout.subtype?.[0].code).toBe('110123');
+    expectValid(logout);
+
+    const token = buildAuditEvent(
+      entry({
+        action: 'token',
+        agent: { clientId: 'gateway-7' },
+        entity: { detail: { scope: 'system/Observation.c', grant_type: 'client_credentials' } },
+      })
+    );
+    expect(token.subtype?.[0]).toMatchObject({ code: 'ITI-71' });
+    expect(token.entity?.[0].detail).toEqual([
+      { type: 'scope', valueString: 'system/Observation.c' },
+      { type: 'grant_type', valueString: 'client_credentials' },
+    ]);
+    expectValid(token);
+  });
+
+  test('operations and exports', () => {
+    const validate = buildAuditEvent(
+      entry({ action: 'operation', entity: { type: 'Observation', detail: { operation: '$validate' } } })
+    );
+    expect(validate.subtype?.[0].code).toBe('operation');
+    expectValid(validate);
+    const exported = buildAuditEvent(entry({ action: 'export', entity: { reference: 'Group/g1' } }));
+    expect(exported.type).toMatchObject({ system: DCM, code: '110106' });
+    expectValid(exported);
+  });
+
+  test('empty and oversized values never make an invalid resource', () => {
+    const event = buildAuditEvent(
+      entry({
+        outcome: 'failure',
+        status: 400,
+        outcomeText: ' ',
+        agent: { who: '', clientId: 'c', ip: '', userAgent: 'x'.repeat(5000) },
+        entity: { reference: '', query: '', type: 'Observation', detail: { empty: '' } },
+      })
+    );
+    expect(event.agent?.[0].extension?.[0].valueString).toHaveLength(512);
+    expect(event.outcomeDesc).toBe('HTTP 400');
+    expectValid(event);
+  });
+
+  test('an unknown action is a programming error', () => {
+    expect(() => buildAuditEvent(entry({ action: 'frobnicate' as AuditEntry['action'] }))).toThrow(
+      /Unknown audit action/
+    );
+  });
+});
