@@ -23,9 +23,36 @@ export interface ServerConfig {
   adminClientSecret: string;
   /** Access token lifetime, seconds. */
   accessTokenTtl: number;
+  /** Refresh tokens of offline_access grants, seconds. */
+  refreshTokenTtl: number;
+  /** A sign-in session ends after this many seconds without use. */
+  sessionIdleTtl: number;
+  /** Serve the unauthenticated demo EHR launcher page (/oauth2/ehr-launcher); never in production. */
+  ehrLauncher: boolean;
+  /** Where the clinician and patient SMART apps are served (their redirect and launch URLs derive from it). */
+  clinicianAppUrl: string;
+  patientAppUrl: string;
+  /** Upstream OpenID Connect providers (NHS login, NHS CIS2, ...) offered on the sign-in page. */
+  upstreamProviders: UpstreamProviderConfig[];
   /** Seed demo data on the first start against an empty database. */
   seedDemoData: boolean;
   logRequests: boolean;
+}
+
+/** One upstream OpenID Connect provider (RPM_UPSTREAM_OIDC is a JSON array of these). */
+export interface UpstreamProviderConfig {
+  /** Short name used in URLs, e.g. 'nhs-login'. */
+  id: string;
+  /** Button text: 'Sign in with <label>'. */
+  label: string;
+  /** The provider's issuer URL (its discovery document is read from <issuer>/.well-known/openid-configuration). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Scopes to ask for; default 'openid email'. NHS login needs 'openid profile nhs_number'. */
+  scope?: string;
+  /** Whose accounts it signs in: 'patient' (matched by NHS number) or 'staff' (matched by email). */
+  kind: 'patient' | 'staff';
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -66,10 +93,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     }
   }
 
+  const baseUrl = (env.BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   return {
     production,
     port,
-    baseUrl: (env.BASE_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    baseUrl,
     databaseUrl: env.DATABASE_URL || undefined,
     embeddedDataDir: env.RPM_EMBEDDED_DATA_DIR || path.join(REPO_ROOT, '.data', 'postgres'),
     embeddedPort: intVar(env, 'RPM_EMBEDDED_PG_PORT', 8132),
@@ -79,7 +107,64 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     adminClientId,
     adminClientSecret,
     accessTokenTtl: intVar(env, 'RPM_ACCESS_TOKEN_TTL', 3600),
+    refreshTokenTtl: intVar(env, 'RPM_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
+    sessionIdleTtl: intVar(env, 'RPM_SESSION_IDLE_SECONDS', 15 * 60),
+    ehrLauncher: production ? false : env.RPM_EHR_LAUNCHER !== 'false',
+    upstreamProviders: parseUpstreamProviders(env.RPM_UPSTREAM_OIDC),
+    clinicianAppUrl: appUrl(env.RPM_CLINICIAN_APP_URL, baseUrl, 'clinician'),
+    patientAppUrl: appUrl(env.RPM_PATIENT_APP_URL, baseUrl, 'patient'),
     seedDemoData: env.RPM_SEED_DEMO_DATA !== 'false',
     logRequests: env.RPM_LOG_REQUESTS === 'true',
   };
+}
+
+/** RPM_UPSTREAM_OIDC: a JSON array of UpstreamProviderConfig; a malformed value stops the start with a clear message. */
+function parseUpstreamProviders(raw: string | undefined): UpstreamProviderConfig[] {
+  if (!raw) {
+    return [];
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('RPM_UPSTREAM_OIDC must be a JSON array of upstream OpenID Connect providers');
+  }
+  if (!Array.isArray(parsed)) {
+    throw new ConfigError('RPM_UPSTREAM_OIDC must be a JSON array');
+  }
+  return parsed.map((entry, i) => {
+    const p = entry as Record<string, unknown>;
+    for (const key of ['id', 'label', 'issuer', 'clientId', 'clientSecret'] as const) {
+      if (typeof p[key] !== 'string' || p[key] === '') {
+        throw new ConfigError(`RPM_UPSTREAM_OIDC[${i}].${key} must be a non-empty string`);
+      }
+    }
+    if (!/^[a-z0-9-]{1,40}$/.test(p.id as string)) {
+      throw new ConfigError(`RPM_UPSTREAM_OIDC[${i}].id must be lower-case letters, digits and dashes`);
+    }
+    if (p.kind !== 'patient' && p.kind !== 'staff') {
+      throw new ConfigError(`RPM_UPSTREAM_OIDC[${i}].kind must be "patient" or "staff"`);
+    }
+    if (!URL.canParse(p.issuer as string)) {
+      throw new ConfigError(`RPM_UPSTREAM_OIDC[${i}].issuer must be a URL`);
+    }
+    return {
+      id: p.id as string,
+      label: p.label as string,
+      issuer: p.issuer as string,
+      clientId: p.clientId as string,
+      clientSecret: p.clientSecret as string,
+      ...(typeof p.scope === 'string' ? { scope: p.scope } : {}),
+      kind: p.kind,
+    };
+  });
+}
+
+/** An app's URL, ending in '/': configured, or served by this server under /apps/<name>/. */
+function appUrl(raw: string | undefined, baseUrl: string, name: string): string {
+  const url = raw || `${baseUrl}/apps/${name}/`;
+  if (!URL.canParse(url)) {
+    throw new ConfigError(`The ${name} app URL ${url} is not a URL`);
+  }
+  return url.endsWith('/') ? url : `${url}/`;
 }

@@ -39,6 +39,12 @@ RPM FHIR server is running
   FHIR R4 API      ${server.fhirBaseUrl}
   Capabilities     ${server.fhirBaseUrl}/metadata
   Token endpoint   ${server.tokenUrl}
+  SMART discovery  ${server.fhirBaseUrl}/.well-known/smart-configuration${
+    config.ehrLauncher
+      ? `
+  EHR launcher     ${server.baseUrl}/oauth2/ehr-launcher (demo)`
+      : ''
+  }
   Admin client     ${config.adminClientId}${config.production ? '' : ` / ${config.adminClientSecret} (development default)`}
   Get a token      curl -s -u '${config.adminClientId}:<secret>' -d grant_type=client_credentials -d 'scope=system/*.*' ${server.tokenUrl}
 ${server.demo ? `  Demo data        ${server.demo.summary}\n` : ''}Press Ctrl-C to stop.`);

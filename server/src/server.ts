@@ -7,7 +7,10 @@ import { migrate } from './db/migrate.ts';
 import { createPool, type Db } from './db/pool.ts';
 import { connectRedis } from './db/redis.ts';
 import type { Redis } from 'ioredis';
+import { createClientAdminRouter } from './auth/clientAdmin.ts';
 import { createAuthorizationServer, type AuthorizationServer } from './auth/index.ts';
+import { auditAuthorizationEvents, recordLogin } from './audit/auditAuthorization.ts';
+import { createAuditLog, type BatchedAuditLog } from './audit/auditLog.ts';
 import { loadConformanceResources } from './fhir/conformance/loadConformance.ts';
 import { loadFhirDefinitions } from './fhir/definitions.ts';
 import { registerConformanceOperations } from './fhir/operations/index.ts';
@@ -27,6 +30,8 @@ export interface RunningServer {
   demo?: DemoCredentials;
   /** The authorization server (its oidc-provider, issuer and token URL). */
   auth: AuthorizationServer;
+  /** The audit log (AuditEvents written in batches); flush() writes what is queued, stats() counts. */
+  audit: BatchedAuditLog;
   close(): Promise<void>;
 }
 
@@ -37,7 +42,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const databaseUrl =
     config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.embeddedDataDir, config.embeddedPort)).url;
   const pool = createPool(databaseUrl);
-  const closers: (() => Promise<void>)[] = [async () => pool.end(), async () => embedded?.stop()];
+  // Audit: closing the log writes what is queued, after the listener stops and before the pool ends.
+  const audit = createAuditLog({ pool });
+  const closers: (() => Promise<void>)[] = [() => audit.close(), async () => pool.end(), async () => embedded?.stop()];
   try {
     await migrate(pool);
     const redis = await connectRedis(config.redisUrl);
@@ -45,16 +52,40 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       closers.unshift(async () => void (await redis.quit()));
     }
     const fhirBaseUrl = `${config.baseUrl}${FHIR_PATH}`;
-    const auth = await createAuthorizationServer({ config, pool });
+    const auth = await createAuthorizationServer({
+      config,
+      pool,
+      redis,
+      onLogin: (attempt) => recordLogin(audit, attempt),
+    });
     closers.unshift(() => auth.close());
+    auditAuthorizationEvents(auth.provider, audit);
 
     const router = new FhirRouter();
-    registerConformanceOperations(router, { baseUrl: config.baseUrl, fhirBaseUrl, tokenUrl: auth.tokenUrl });
+    registerConformanceOperations(router, {
+      baseUrl: config.baseUrl,
+      fhirBaseUrl,
+      tokenUrl: auth.tokenUrl,
+      authorizeUrl: `${auth.issuer}/authorize`,
+      introspectUrl: `${auth.issuer}/introspect`,
+      revokeUrl: `${auth.issuer}/revoke`,
+      registerUrl: `${auth.issuer}/reg`,
+    });
     const systemRepo = new PostgresRepository(pool, { fhirBaseUrl });
     await loadConformanceResources(systemRepo);
     const demo = config.seedDemoData ? await seedDemoData(systemRepo, config) : undefined;
 
-    const app = createApp({ config, pool, redis, router, oauthHandler: auth.handler, authenticate: auth.authenticate });
+    const app = createApp({
+      config,
+      pool,
+      redis,
+      router,
+      oauthHandler: auth.handler,
+      authenticate: auth.authenticate,
+      smartConfiguration: auth.smartConfiguration,
+      clientAdmin: createClientAdminRouter({ pool, provider: auth.provider }),
+      audit,
+    });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -78,6 +109,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       redis,
       demo,
       auth,
+      audit,
       close: () => runClosers(closers),
     };
   } catch (err) {

@@ -1,4 +1,5 @@
 // Express middleware: turns `Authorization: Bearer <opaque token>` into res.locals.caller, or answers 401.
+import crypto from 'node:crypto';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { RequestHandler, Response } from 'express';
 import type Provider from 'oidc-provider';
@@ -32,14 +33,18 @@ export interface Caller extends TokenContext {
   expiresAt: number;
 }
 
+const FHIR_USER = /(?:^|\/)(Practitioner|Patient|RelatedPerson)\/([A-Za-z0-9\-.]{1,64})$/;
+
 const ROLES: ReadonlySet<string> = new Set<AccountRole>(['clinician', 'patient', 'carer', 'admin']);
 
 /** The TokenContext fields of a token's `extra`, ignoring anything malformed. */
 export function tokenContextOf(extra: unknown): TokenContext {
   const source = (extra ?? {}) as Record<string, unknown>;
   const context: TokenContext = {};
-  if (typeof source.fhirUser === 'string') {
-    context.fhirUser = source.fhirUser;
+  // Stored as 'Practitioner/1' (or an absolute URL ending so); callers always see the relative form.
+  const fhirUser = typeof source.fhirUser === 'string' ? FHIR_USER.exec(source.fhirUser) : null;
+  if (fhirUser) {
+    context.fhirUser = `${fhirUser[1]}/${fhirUser[2]}`;
   }
   if (typeof source.role === 'string' && ROLES.has(source.role)) {
     context.role = source.role as AccountRole;
@@ -76,6 +81,7 @@ type TokenLike = {
   aud?: string | string[];
   exp?: number;
   extra?: Record<string, unknown>;
+  grantId?: string;
   isExpired: boolean;
   jkt?: string;
   'x5t#S256'?: string;
@@ -134,36 +140,55 @@ async function findToken(provider: Provider, value: string): Promise<TokenLike |
 }
 
 /**
- * Recently verified tokens, so that a busy client does not cost a database lookup per request. An entry lives at
- * most TOKEN_CACHE_MS (and never past the token's expiry): a token revoked on another instance stops working within
- * that time; on this instance forgetVerifiedToken() makes it immediate.
+ * Recently verified tokens, so that a busy client does not cost a database lookup per request. Keyed by the
+ * token's SHA-256 (so revocations can be announced to other instances without sending tokens). An entry lives at
+ * most TOKEN_CACHE_MS and never past the token's expiry; revocation removes it at once on every instance that hears
+ * of it (see revocationFanout.ts), and the short lifetime bounds the rest.
  */
 const TOKEN_CACHE_MS = 10_000;
 const TOKEN_CACHE_MAX = 10_000;
-const verifiedTokens = new Map<string, { caller: Caller; until: number }>();
+const verifiedTokens = new Map<string, { caller: Caller; grantId?: string; until: number }>();
 
-function cachedCaller(value: string): Caller | undefined {
-  const hit = verifiedTokens.get(value);
+/** The cache key of a token value. */
+export function tokenDigest(value: string): string {
+  return crypto.createHash('sha256').update(value).digest('base64url');
+}
+
+function cachedCaller(digest: string): Caller | undefined {
+  const hit = verifiedTokens.get(digest);
   if (!hit) {
     return undefined;
   }
   if (hit.until <= Date.now()) {
-    verifiedTokens.delete(value);
+    verifiedTokens.delete(digest);
     return undefined;
   }
   return hit.caller;
 }
 
-function rememberCaller(value: string, caller: Caller): void {
+function rememberCaller(digest: string, caller: Caller, grantId: string | undefined): void {
   if (verifiedTokens.size >= TOKEN_CACHE_MAX) {
     verifiedTokens.delete(verifiedTokens.keys().next().value as string);
   }
-  verifiedTokens.set(value, { caller, until: Math.min(Date.now() + TOKEN_CACHE_MS, caller.expiresAt * 1000) });
+  verifiedTokens.set(digest, {
+    caller,
+    grantId,
+    until: Math.min(Date.now() + TOKEN_CACHE_MS, caller.expiresAt * 1000),
+  });
 }
 
-/** Drops a token from this instance's cache of verified tokens (call on revocation). */
-export function forgetVerifiedToken(value: string): void {
-  verifiedTokens.delete(value);
+/** Drops a token (by its digest, see tokenDigest) from this instance's cache of verified tokens. */
+export function forgetVerifiedToken(digest: string): void {
+  verifiedTokens.delete(digest);
+}
+
+/** Drops every cached token of a grant (the grant was revoked, e.g. a refresh token was reused or revoked). */
+export function forgetVerifiedGrant(grantId: string): void {
+  for (const [digest, entry] of verifiedTokens) {
+    if (entry.grantId === grantId) {
+      verifiedTokens.delete(digest);
+    }
+  }
 }
 
 export function createAuthenticate(options: AuthenticateOptions): RequestHandler {
@@ -182,7 +207,8 @@ export function createAuthenticate(options: AuthenticateOptions): RequestHandler
         return;
       }
       const value = BEARER.exec(header)?.[1];
-      const cached = value ? cachedCaller(value) : undefined;
+      const digest = value ? tokenDigest(value) : undefined;
+      const cached = digest ? cachedCaller(digest) : undefined;
       if (cached) {
         res.locals.caller = cached;
         next();
@@ -193,7 +219,9 @@ export function createAuthenticate(options: AuthenticateOptions): RequestHandler
         sendBearerChallenge(res, fhirBaseUrl, 401, 'invalid_token', 'The access token is invalid, expired or revoked');
         return;
       }
-      const problem = rejection(token, fhirBaseUrl);
+      const problem =
+        rejection(token, fhirBaseUrl) ??
+        ((await provider.Client.find(token.clientId as string)) ? undefined : 'The client of this token was removed');
       if (problem) {
         sendBearerChallenge(res, fhirBaseUrl, 401, 'invalid_token', problem);
         return;
@@ -205,7 +233,7 @@ export function createAuthenticate(options: AuthenticateOptions): RequestHandler
         ...(token.accountId ? { subject: token.accountId } : {}),
         expiresAt: token.exp ?? 0,
       };
-      rememberCaller(value as string, caller);
+      rememberCaller(digest as string, caller, token.grantId);
       res.locals.caller = caller;
       next();
     } catch (err) {

@@ -38,7 +38,9 @@ function adminClientMetadata(config: ServerConfig): StoredClientMetadata {
     redirect_uris: [],
     token_endpoint_auth_method: 'client_secret_basic',
     fhir_scopes: ADMIN_CLIENT_SCOPES,
-  };
+    // The administration client also acts as a resource server: it may introspect any token.
+    rpm_introspect: true,
+  } as StoredClientMetadata;
 }
 
 /**

@@ -22,12 +22,48 @@ function defaultScopes(allowed: string[]): string[] {
   });
 }
 
+/** OpenID and SMART scopes that are not resource scopes but are granted (and reported) with them. */
+export const SMART_STATIC_SCOPES = [
+  'openid',
+  'fhirUser',
+  'profile',
+  'offline_access',
+  'online_access',
+  'launch',
+  'launch/patient',
+  'launch/encounter',
+] as const;
+const STATIC = new Set<string>(SMART_STATIC_SCOPES);
+
 /**
- * The requested scopes, all of which the client may have. One scope it may not have refuses the whole request
- * (RFC 6749 invalid_scope) rather than issuing a silently narrower token. Only system scopes exist until user
- * login arrives (next issue).
+ * Scopes a user-facing grant (authorization code, refresh) may carry for this client: the static OpenID/SMART
+ * scopes, and patient/ and user/ resource scopes its registered fhir_scopes cover. Anything else is left out, so
+ * the user approves (and the token reports) only what the client may have; SMART lets a server grant less.
  */
-function grantableScopes(ctx: KoaContextWithOIDC, client: Client): string[] {
+export function grantableUserScopes(requested: readonly string[], client: Client): string[] {
+  const allowed = clientFhirScopes(client);
+  return requested.filter((scope) => {
+    if (STATIC.has(scope)) {
+      return true;
+    }
+    const parsed = parseSmartScope(scope);
+    return parsed !== undefined && parsed.context !== 'system' && isScopeAllowed(allowed, scope);
+  });
+}
+
+/** The scopes the current authorization-code or refresh exchange started from. */
+function scopesOfGrantSource(ctx: KoaContextWithOIDC): string[] {
+  const entities = ctx.oidc.entities as { AuthorizationCode?: { scope?: string }; RefreshToken?: { scope?: string } };
+  return splitScopes(
+    (ctx.oidc.params?.scope as string | undefined) ?? entities.AuthorizationCode?.scope ?? entities.RefreshToken?.scope
+  );
+}
+
+/**
+ * The requested system scopes, all of which the client may have. One scope it may not have refuses the whole
+ * request (RFC 6749 invalid_scope) rather than issuing a silently narrower token.
+ */
+function grantableSystemScopes(ctx: KoaContextWithOIDC, client: Client): string[] {
   const allowed = clientFhirScopes(client);
   const requested = splitScopes(ctx.oidc.params?.scope as string | undefined);
   if (requested.length === 0) {
@@ -68,11 +104,15 @@ export function fhirResourceIndicators(options: FhirResourceServerOptions) {
       if (resourceIndicator !== options.fhirBaseUrl) {
         throw new errors.InvalidTarget(`resource must be ${options.fhirBaseUrl}`);
       }
+      const userFlow = ctx.oidc.params?.grant_type !== 'client_credentials';
+      const scope = userFlow
+        ? grantableUserScopes(scopesOfGrantSource(ctx), client)
+        : grantableSystemScopes(ctx, client);
       return {
-        scope: grantableScopes(ctx, client).join(' '),
+        scope: scope.join(' '),
         audience: options.fhirBaseUrl,
         accessTokenTTL: options.accessTokenTtl,
-        // Opaque, so that the next issue can introspect and revoke them.
+        // Opaque, so that they can be introspected and revoked.
         accessTokenFormat: 'opaque',
       };
     },

@@ -1,5 +1,6 @@
 // The authorization server: keys, seeded admin client, oidc-provider and the bearer-token middleware, ready to mount.
-import type { RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
 import type Provider from 'oidc-provider';
 import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db/pool.ts';
@@ -10,8 +11,19 @@ import { pruneExpiredPayloads } from './postgresAdapter.ts';
 import { createProvider } from './provider.ts';
 import { createRequireScope } from './scopeCheck.ts';
 import type { Interaction } from './smartScopes.ts';
+import { seedAppClients } from './appClients.ts';
+import { createInteractionRouter, type LoginEvent } from './interactions/routes.ts';
+import { createLaunchRouter } from './launch/launchRoutes.ts';
+import { pruneLaunchState } from './launch/launchContext.ts';
+import { tokenResponseLaunchContext } from './launch/tokenLaunchContext.ts';
+import { offlineAccessConsent } from './offlineAccessConsent.ts';
+import { namePublicClientOfRefresh } from './publicClientRefresh.ts';
+import { startRevocationFanout } from './revocationFanout.ts';
+import { smartConfiguration } from './smartConfiguration.ts';
+import { createUpstreamLogin } from './upstream/upstreamLogin.ts';
 
 export type { Caller } from './authenticate.ts';
+export type { LoginEvent } from './interactions/routes.ts';
 export { getCaller } from './authenticate.ts';
 export { assertCallerMay, callerMay, forbiddenOutcome } from './scopeCheck.ts';
 export { scopesAllow, type Interaction } from './smartScopes.ts';
@@ -31,13 +43,19 @@ export interface AuthorizationServerOptions {
   seedAdmin?: boolean;
   /** How often expired tokens are deleted, ms (default 10 minutes; 0 disables). */
   pruneIntervalMs?: number;
+  /** Announces revocations to other instances (and hears theirs). */
+  redis?: Redis;
+  /** Called for every interactive sign-in attempt (the audit log). */
+  onLogin?: (event: LoginEvent) => void;
 }
 
 export interface AuthorizationServer {
   provider: Provider;
   mountPath: typeof OAUTH_PATH;
-  /** oidc-provider's request handler: `app.use(mountPath, handler)`, before any body parser. */
+  /** The OAuth endpoints, sign-in pages and launch API: `app.use(mountPath, handler)`, before any body parser. */
   handler: RequestHandler;
+  /** The document served at <FHIR base>/.well-known/smart-configuration. */
+  smartConfiguration: Record<string, unknown>;
   /** Bearer-token middleware for the FHIR API: sets res.locals.caller or answers 401. */
   authenticate: RequestHandler;
   /** Middleware factory: 403 unless the caller's scopes allow the interaction (type defaults to the first path segment). */
@@ -60,19 +78,57 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     issuer,
     fhirBaseUrl,
     accessTokenTtl: config.accessTokenTtl,
+    refreshTokenTtl: config.refreshTokenTtl,
+    sessionIdleTtl: config.sessionIdleTtl,
     pool,
     keys,
     production: config.production,
   });
   // Behind the production reverse proxy, endpoint URLs come from X-Forwarded-Proto/Host (as express's trust proxy).
   provider.proxy = config.production;
+  provider.use(tokenResponseLaunchContext(pool, `${issuer}/smart-style.json`));
+  if (options.seedAdmin !== false) {
+    await seedAppClients(pool, config);
+  }
+  const fanout = await startRevocationFanout(provider, options.redis);
+  const authenticate = createAuthenticate({ provider, fhirBaseUrl });
   const callback = provider.callback();
+  const upstream = createUpstreamLogin({
+    provider,
+    pool,
+    issuer,
+    providers: config.upstreamProviders,
+    onLogin: options.onLogin,
+  });
+
+  const handler = express.Router();
+  handler.get('/smart-style.json', (_req, res) => {
+    res.set('Access-Control-Allow-Origin', '*').json(SMART_STYLE);
+  });
+  handler.use(
+    '/interaction',
+    upstream.interactionRouter,
+    createInteractionRouter({ provider, pool, fhirBaseUrl, upstream: upstream.buttons, onLogin: options.onLogin })
+  );
+  handler.use(upstream.callbackRouter);
+  handler.use(createLaunchRouter({ pool, provider, fhirBaseUrl, authenticate, launcherEnabled: config.ehrLauncher }));
+  handler.use(offlineAccessConsent);
+  handler.post('/token', async (req, res, next) => {
+    try {
+      callback(await namePublicClientOfRefresh(req, provider), res);
+    } catch (err) {
+      next(err);
+    }
+  });
+  handler.use((req, res) => {
+    callback(req, res);
+  });
 
   const pruneIntervalMs = options.pruneIntervalMs ?? 10 * 60 * 1000;
   const timer =
     pruneIntervalMs > 0
       ? setInterval(() => {
-          pruneExpiredPayloads(pool).catch((err) =>
+          Promise.all([pruneExpiredPayloads(pool), pruneLaunchState(pool)]).catch((err) =>
             console.error('Pruning expired OAuth artefacts failed:', err.message)
           );
         }, pruneIntervalMs).unref()
@@ -81,14 +137,31 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   return {
     provider,
     mountPath: OAUTH_PATH,
-    handler: (req, res) => callback(req, res),
-    authenticate: createAuthenticate({ provider, fhirBaseUrl }),
+    handler,
+    smartConfiguration: smartConfiguration({ issuer, fhirBaseUrl }),
+    authenticate,
     requireScope: createRequireScope(fhirBaseUrl),
     issuer,
     tokenUrl: `${issuer}/token`,
     fhirBaseUrl,
     async close() {
       clearInterval(timer);
+      await fanout.close();
     },
   };
 }
+
+/** SMART styling for embedded apps (smart_style_url): the colours of the sign-in pages. */
+const SMART_STYLE = {
+  color_background: '#f0f4f5',
+  color_error: '#b10e1e',
+  color_highlight: '#005eb8',
+  color_modal_backdrop: '',
+  color_success: '#007f3b',
+  color_text: '#0b0c0c',
+  dim_border_radius: '4px',
+  dim_font_size: '16px',
+  dim_spacing_size: '16px',
+  font_family_body: 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
+  font_family_heading: 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
+};

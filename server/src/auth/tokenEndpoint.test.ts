@@ -97,12 +97,18 @@ describe('token endpoint', () => {
 
   test.each([
     ['password', { grant_type: 'password', username: 'u', password: 'p' }, 'unsupported_grant_type'],
+    // The server supports these grants, but this client is registered for client_credentials only.
     [
-      'authorization_code',
+      'authorization_code for a client_credentials client',
       { grant_type: 'authorization_code', code: 'abc', redirect_uri: 'https://app.example/cb' },
-      'unsupported_grant_type',
+      'invalid_request',
     ],
-    ['refresh_token', { grant_type: 'refresh_token', refresh_token: 'abc' }, 'unsupported_grant_type'],
+    [
+      'refresh_token for a client_credentials client',
+      { grant_type: 'refresh_token', refresh_token: 'abc' },
+      'invalid_request',
+    ],
+    ['password (not supported)', { grant_type: 'password', username: 'a', password: 'b' }, 'unsupported_grant_type'],
     [
       'jwt-bearer',
       { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'x' },
@@ -126,7 +132,7 @@ describe('token endpoint', () => {
     const { status, headers, body } = await postToken(server.tokenUrl, form, basicAuth(adminId, SECRET));
     expect(status).toBe(400);
     expect(headers.get('content-type')).toMatch(/^application\/json/);
-    expect(body.error).toBe(error);
+    expect(body.error, JSON.stringify(body)).toBe(error);
   });
 
   test('malformed requests: repeated parameter, JSON body, missing credentials, a non-Basic Authorization header, GET', async () => {

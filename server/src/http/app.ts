@@ -1,9 +1,12 @@
 // The express application: security headers, CORS, the OAuth endpoints, the FHIR API and errors as OperationOutcome.
 import type { FhirRouter } from '@medplum/fhir-router';
+import type { AuditLog } from '../audit/auditLog.ts';
+import { auditRequests } from '../audit/auditRequests.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db/pool.ts';
 import type { Redis } from 'ioredis';
+import { createAccountAdminRouter } from '../accounts/adminRoutes.ts';
 import {
   createFhirHandler,
   fhirBodyParsers,
@@ -23,6 +26,12 @@ export interface AppParts {
   oauthHandler: express.RequestHandler;
   /** Turns a bearer token into a caller, or answers 401. */
   authenticate: express.RequestHandler;
+  /** The client registration API, mounted at /admin/clients behind authenticate. */
+  clientAdmin?: express.Router;
+  /** SMART discovery document, public at <FHIR base>/.well-known/smart-configuration. */
+  smartConfiguration?: Record<string, unknown>;
+  /** Audit: every FHIR API request (401s included) is recorded here when present. */
+  audit?: AuditLog;
 }
 
 export const FHIR_PATH = '/fhir/R4';
@@ -67,6 +76,13 @@ export function createApp(parts: AppParts): express.Express {
     maxBundleEntries: config.maxBundleEntries,
   };
   app.use(FHIR_PATH, fhirCors);
+  // SMART discovery is public and cross-origin (browser apps read it before they have a token).
+  if (parts.smartConfiguration) {
+    const document = parts.smartConfiguration;
+    app.get(`${FHIR_PATH}/.well-known/smart-configuration`, (_req, res) => {
+      res.json(document);
+    });
+  }
   // The CapabilityStatement is public (clients discover security from it).
   app.get(`${FHIR_PATH}/metadata`, async (req, res) => {
     try {
@@ -79,7 +95,24 @@ export function createApp(parts: AppParts): express.Express {
       sendOutcome(res, outcomeOf(err));
     }
   });
-  app.use(FHIR_PATH, parts.authenticate, ...fhirBodyParsers(config.maxBodyBytes), createFhirHandler(fhirOptions));
+  // Audit: mounted before authentication so that refused requests are recorded too.
+  const audit = parts.audit ? [auditRequests(parts.audit)] : [];
+  app.use(
+    FHIR_PATH,
+    ...audit,
+    parts.authenticate,
+    ...fhirBodyParsers(config.maxBodyBytes),
+    createFhirHandler(fhirOptions)
+  );
+  if (parts.clientAdmin) {
+    app.use('/admin/clients', parts.authenticate, express.json({ limit: '100kb' }), parts.clientAdmin);
+  }
+  app.use(
+    '/admin/accounts',
+    parts.authenticate,
+    express.json({ limit: '100kb' }),
+    createAccountAdminRouter({ pool: parts.pool })
+  );
 
   app.use((req: Request, res: Response) => {
     sendOutcome(res, outcomeWithStatus(404, 'not-found', `No such path: ${req.method} ${req.path.slice(0, 200)}`));
