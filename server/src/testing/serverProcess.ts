@@ -1,9 +1,8 @@
 // Test helper: the server as a separate OS process (`main.ts`), for tests across instances or that kill a process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TEST_ADMIN } from './testServer.ts';
+import { freePort, TEST_ADMIN } from './testServer.ts';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../main.ts');
 
@@ -18,17 +17,6 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM, and wait for the exit. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -7,7 +7,8 @@ import { startServer, type RunningServer } from '../server.ts';
 
 export const TEST_ADMIN = { clientId: 'rpm-admin', clientSecret: 'rpm-admin-secret' };
 
-async function freePort(): Promise<number> {
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);
