@@ -69,6 +69,8 @@ export interface AuthenticateOptions {
   provider: Provider;
   /** Tokens must have been issued for this audience (the FHIR base URL); also the WWW-Authenticate realm. */
   fhirBaseUrl: string;
+  /** False when the account behind a user token has been disabled since the token was issued. */
+  accountActive?: (accountId: string) => Promise<boolean>;
 }
 
 /** RFC 6750 b64token. */
@@ -221,7 +223,10 @@ export function createAuthenticate(options: AuthenticateOptions): RequestHandler
       }
       const problem =
         rejection(token, fhirBaseUrl) ??
-        ((await provider.Client.find(token.clientId as string)) ? undefined : 'The client of this token was removed');
+        ((await provider.Client.find(token.clientId as string)) ? undefined : 'The client of this token was removed') ??
+        (token.accountId && options.accountActive && !(await options.accountActive(token.accountId))
+          ? 'The account of this token is disabled'
+          : undefined);
       if (problem) {
         sendBearerChallenge(res, fhirBaseUrl, 401, 'invalid_token', problem);
         return;

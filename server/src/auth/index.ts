@@ -91,7 +91,15 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     await seedAppClients(pool, config);
   }
   const fanout = await startRevocationFanout(provider, options.redis);
-  const authenticate = createAuthenticate({ provider, fhirBaseUrl });
+  const authenticate = createAuthenticate({
+    provider,
+    fhirBaseUrl,
+    // A disabled account's tokens stop working (within the 10 s verified-token cache).
+    accountActive: async (accountId) => {
+      const { rows } = await pool.query('SELECT disabled FROM account WHERE id = $1', [accountId]);
+      return rows[0]?.disabled !== true;
+    },
+  });
   const callback = provider.callback();
   const upstream = createUpstreamLogin({
     provider,

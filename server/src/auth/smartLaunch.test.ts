@@ -151,8 +151,9 @@ describe('clinicians: MFA and the patient picker', () => {
     const picker = await signIn(browser, login, clinician);
     expect(picker.text).not.toContain(stranger.patientId);
     const again = await browser.post(formAction(picker, '/patient'), { patient: stranger.patientId });
-    expect(again.status).toBe(200);
+    expect(again.status).toBe(400);
     expect(again.text).toContain('Choose a patient');
+    expect(again.text).toContain('not one you can open');
   });
 
   test('EHR launch: the EHR’s patient and encounter reach the app', async () => {

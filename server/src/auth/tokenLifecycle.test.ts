@@ -291,6 +291,18 @@ describe('user tokens with openid-client: refresh, introspection, revocation', (
     await expect(oidc.refreshTokenGrant(config, refresh)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  test('disabling the account ends its tokens', async () => {
+    const { access, patient } = await patientTokens();
+    const disabled = await fetch(`${ctx.server.baseUrl}/admin/accounts/${patient.account.id}/disable`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ctx.medplum.getAccessToken()}` },
+    });
+    expect(disabled.status).toBe(200);
+    const after = await fhirGet(access, `Patient/${patient.patientId}`);
+    expect(after.status).toBe(401);
+    expect(after.headers.get('www-authenticate')).toContain('disabled');
+  });
+
   test('forged and malformed tokens: 401', async () => {
     for (const token of [crypto.randomBytes(32).toString('base64url'), 'a.b.c']) {
       const response = await fhirGet(token, 'Patient');

@@ -134,7 +134,8 @@ export function createInteractionRouter(options: InteractionOptions): express.Ro
     if (launch.kind === 'choose') {
       const query = text(req.query.q, 100);
       const patients = await searchPatientsInReach(pool, fhirBaseUrl, signedIn.user, query);
-      sendPage(res, patientPickerPage({ uid: details.uid, query, patients }));
+      const error = chosenPatient ? 'That patient is not one you can open. Choose one from the list.' : undefined;
+      sendPage(res, patientPickerPage({ uid: details.uid, query, patients, error }), error ? 400 : 200);
       return;
     }
     const client = await provider.Client.find(details.params.client_id as string);
