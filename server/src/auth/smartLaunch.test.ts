@@ -69,6 +69,16 @@ describe('standalone launch of the patient app', () => {
     expect(token.body.scope).toBe('openid fhirUser launch/patient patient/Observation.rs');
   });
 
+  test('online_access also gives a refresh token (one that ends with the sign-in session)', async () => {
+    const patient = await createPatientPerson(ctx.server);
+    const token = await standaloneLaunch(patient, 'openid launch/patient online_access patient/*.read');
+    expect(token.status).toBe(200);
+    expect(typeof token.body.refresh_token).toBe('string');
+    expect(String(token.body.scope).split(' ')).toEqual(
+      expect.arrayContaining(['online_access', 'patient/*.read', 'launch/patient'])
+    );
+  });
+
   test('scopes the app is not registered for are left out of the grant', async () => {
     const patient = await createPatientPerson(ctx.server);
     const token = await standaloneLaunch(patient, 'launch/patient patient/*.rs system/*.* user/Patient.cruds');
