@@ -154,6 +154,24 @@ export async function auditEventCount(databaseUrl: string): Promise<number> {
   }
 }
 
+/**
+ * Audit records counted as the server's reads of one resource type: the entities naming that type across all
+ * AuditEvents. Reads by one caller within a batch share an AuditEvent (one entity each), so rows undercount them.
+ */
+export async function auditedReadCount(databaseUrl: string, resourceType: string): Promise<number> {
+  const pool = createPool(databaseUrl, 1);
+  try {
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM resource r, jsonb_array_elements((r.content::jsonb)->'entity') e
+       WHERE r.resource_type = 'AuditEvent' AND e->'what'->>'reference' LIKE $1`,
+      [`${resourceType}/%`]
+    );
+    return rows[0].n as number;
+  } finally {
+    await pool.end();
+  }
+}
+
 /** Creates the server's tables in a fresh database (the audit scenario runs without a server to do it). */
 export async function migrateBenchDatabase(databaseUrl: string): Promise<void> {
   const pool = createPool(databaseUrl, 1);

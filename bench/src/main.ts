@@ -1,7 +1,7 @@
 // `npm run bench`: fresh database, FHIR server in its own process, load, raw insert limit, HTTP latency/throughput, one table.
 import fs from 'node:fs';
 import path from 'node:path';
-import { auditEventCount, auditWriteRate, migrateBenchDatabase } from './auditWriteRate.ts';
+import { auditedReadCount, auditEventCount, auditWriteRate, migrateBenchDatabase } from './auditWriteRate.ts';
 import { createBenchDatabase, type BenchDatabase } from './benchDatabase.ts';
 import { daysAgoDate, FHIR_BASE_PATH, heartRateSearchPath, observationReadPath, SEARCH_DAYS } from './benchRequests.ts';
 import { checkRead, checkSearch } from './checkReadAndSearch.ts';
@@ -171,12 +171,15 @@ async function run(options: BenchOptions, results: BenchResults, cleanup: Cleanu
   await settle('search', BETWEEN_IDLE_SECONDS);
   results.searchLatency = await timed('search', search, options.latencyConnections, options);
   await settle('read by id throughput', BETWEEN_IDLE_SECONDS);
-  // Every request is audited: count the AuditEvents the server writes while reads run at full speed.
+  // Every request is audited: count the reads recorded (AuditEvent entities) and the AuditEvents written while reads
+  // run at full speed.
   const auditBefore = await auditEventCount(database.url);
+  const auditedBefore = await auditedReadCount(database.url, 'Observation');
   results.readThroughput = await timed('read by id', read, options.throughputConnections, options);
   await settle('search throughput', BETWEEN_IDLE_SECONDS);
   results.readThroughputAudit = {
     events: (await auditEventCount(database.url)) - auditBefore,
+    auditedReads: (await auditedReadCount(database.url, 'Observation')) - auditedBefore,
     requests: results.readThroughput.completed,
     seconds: options.warmup + options.duration,
   };

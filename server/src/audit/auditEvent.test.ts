@@ -6,7 +6,9 @@ import { buildSearchIndexRows } from '../fhir/search/index.ts';
 import {
   AUDIT_EVENT_TYPE,
   buildAuditEvent,
+  coalescingKey,
   DCM,
+  groupAuditEntries,
   OAUTH_CLIENT_SYSTEM,
   RESTFUL_INTERACTION,
   USER_AGENT_EXTENSION,
@@ -212,6 +214,83 @@ describe('buildAuditEvent', () => {
     expect(event.agent?.[0].extension?.[0].valueString).toHaveLength(512);
     expect(event.outcomeDesc).toBe('HTTP 400');
     expectValid(event);
+  });
+
+  test('a coalesced group: one entity per entry, the patient once, period and recorded, valid R4', () => {
+    const at = (ms: number): Date => new Date(recorded.getTime() + ms);
+    const event = buildAuditEvent([
+      entry({ entity: { reference: 'Observation/o1' }, patient: 'Patient/x', recorded: at(0) }),
+      entry({ entity: { reference: 'Observation/o2' }, patient: 'Patient/x', recorded: at(40) }),
+      entry({ entity: { reference: 'Patient/x' }, patient: 'Patient/x', recorded: at(90) }),
+    ]);
+    expect(event).toMatchObject({
+      subtype: [{ code: 'read' }],
+      period: { start: '2025-03-01T10:00:00.123Z', end: '2025-03-01T10:00:00.213Z' },
+      recorded: '2025-03-01T10:00:00.213Z',
+    });
+    expect(event.entity?.map((e) => [e.what?.reference, e.role?.code])).toEqual([
+      ['Observation/o1', undefined],
+      ['Observation/o2', undefined],
+      ['Patient/x', '1'],
+    ]);
+    expectValid(event);
+    const rows = buildSearchIndexRows({ ...event, id: 'a1' });
+    expect(rows.reference.filter((r) => r.param === 'entity').map((r) => r.ref)).toEqual([
+      'Observation/o1',
+      'Observation/o2',
+      'Patient/x',
+    ]);
+    expect(rows.reference.filter((r) => r.param === 'patient').map((r) => r.ref)).toContain('Patient/x');
+    // A single entry keeps the plain shape, without period.
+    expect(buildAuditEvent([entry({ entity: { reference: 'Observation/o1' } })]).period).toBeUndefined();
+  });
+
+  test('coalescingKey: only reads, vreads, searches and history; by subtype, outcome, agent and patient', () => {
+    const read = entry({ entity: { reference: 'Observation/o1' }, patient: 'Patient/x' });
+    const key = coalescingKey(read);
+    expect(key).toBeDefined();
+    expect(coalescingKey({ ...read, entity: { reference: 'Observation/o2' }, recorded: new Date() })).toBe(key);
+    for (const action of ['create', 'update', 'patch', 'delete', 'login', 'token', 'batch', 'operation'] as const) {
+      expect(coalescingKey({ ...read, action })).toBeUndefined();
+    }
+    const different: AuditEntry[] = [
+      { ...read, action: 'vread' },
+      { ...read, outcome: 'failure', status: 404 },
+      { ...read, outcome: 'failure', status: 403 },
+      { ...read, patient: 'Patient/y' },
+      { ...read, patient: undefined },
+      { ...read, agent: { ...read.agent, ip: '10.0.0.8' } },
+      { ...read, agent: { ...read.agent, userAgent: 'other' } },
+      { ...read, agent: { ...read.agent, clientId: 'other' } },
+      { ...read, agent: { ...read.agent, accountId: 'acc-2' } },
+      { ...read, agent: { ...read.agent, who: 'Practitioner/p2' } },
+      { ...read, action: 'history' },
+      { ...read, action: 'history', entity: { type: 'Observation' } },
+    ];
+    const keys = new Set([key, ...different.map(coalescingKey)]);
+    expect(keys.size).toBe(different.length + 1);
+    expect(
+      coalescingKey(entry({ action: 'search', entity: { type: 'Observation', query: 'a=1' }, patient: 'Patient/x' }))
+    ).toBe(
+      coalescingKey(entry({ action: 'search', entity: { type: 'Observation', query: 'b=2' }, patient: 'Patient/x' }))
+    );
+  });
+
+  test('groupAuditEntries: in order of first entry, capped, within the span', () => {
+    const at = (ms: number): Date => new Date(recorded.getTime() + ms);
+    const read = (id: string, ms = 0, clientId = 'a'): AuditEntry =>
+      entry({ entity: { reference: `Observation/${id}` }, recorded: at(ms), agent: { clientId } });
+    const create = entry({ action: 'create', entity: { reference: 'Observation/c/_history/1' } });
+    const groups = groupAuditEntries(
+      [read('1'), read('2', 0, 'b'), create, read('3'), read('4'), read('5', 5000), read('6', 5500)],
+      { maxEntries: 3, maxSpanMs: 1000 }
+    );
+    expect(groups.map((g) => g.map((e) => e.entity?.reference))).toEqual([
+      ['Observation/1', 'Observation/3', 'Observation/4'],
+      ['Observation/2'],
+      ['Observation/c/_history/1'],
+      ['Observation/5', 'Observation/6'],
+    ]);
   });
 
   test('an unknown action is a programming error', () => {

@@ -195,46 +195,120 @@ function unversioned(reference: string): string {
   return reference.replace(/\/_history\/[^/]*$/, '');
 }
 
-function entitiesOf(entry: AuditEntry): AuditEventEntity[] {
-  const entities: AuditEventEntity[] = [];
+/** The entity of what the entry acted on (resource, query, details), or undefined when it names nothing. */
+function ownEntityOf(entry: AuditEntry, patient: string | undefined): AuditEventEntity | undefined {
   const given = entry.entity;
-  const patient = text(entry.patient, 200);
-  let patientCovered = false;
-  if (given && (given.reference || given.query || given.type || given.detail)) {
-    const entity: AuditEventEntity = {};
-    const reference = text(given.reference, 200);
-    if (reference) {
-      entity.what = { reference };
-    }
-    const resourceType = text(given.type, 64) ?? reference?.split('/')[0];
-    if (resourceType) {
-      entity.type = { system: RESOURCE_TYPES, code: resourceType };
-    }
-    const query = given.query?.slice(0, MAX_QUERY);
-    if (query) {
-      entity.role = { system: OBJECT_ROLE, code: '24', display: 'Query' };
-      entity.query = Buffer.from(query, 'utf8').toString('base64');
-    }
-    if (reference && patient && unversioned(reference) === patient) {
-      entity.role = patientRole();
-      patientCovered = true;
-    }
-    const details: AuditEventEntityDetail[] = [];
-    for (const [type, value] of Object.entries(given.detail ?? {})) {
-      const valueString = text(value);
-      if (type && valueString) {
-        details.push({ type, valueString });
-      }
-    }
-    if (details.length > 0) {
-      entity.detail = details;
-    }
-    entities.push(entity);
+  if (!given || !(given.reference || given.query || given.type || given.detail)) {
+    return undefined;
   }
-  if (patient && !patientCovered) {
+  const entity: AuditEventEntity = {};
+  const reference = text(given.reference, 200);
+  if (reference) {
+    entity.what = { reference };
+  }
+  const resourceType = text(given.type, 64) ?? reference?.split('/')[0];
+  if (resourceType) {
+    entity.type = { system: RESOURCE_TYPES, code: resourceType };
+  }
+  const query = given.query?.slice(0, MAX_QUERY);
+  if (query) {
+    entity.role = { system: OBJECT_ROLE, code: '24', display: 'Query' };
+    entity.query = Buffer.from(query, 'utf8').toString('base64');
+  }
+  if (reference && patient && unversioned(reference) === patient) {
+    entity.role = patientRole();
+  }
+  const details: AuditEventEntityDetail[] = [];
+  for (const [type, value] of Object.entries(given.detail ?? {})) {
+    const valueString = text(value);
+    if (type && valueString) {
+      details.push({ type, valueString });
+    }
+  }
+  if (details.length > 0) {
+    entity.detail = details;
+  }
+  return entity;
+}
+
+/** One entity per entry (in order), then the patient's own entity unless one of them already is the patient. */
+function entitiesOf(entries: AuditEntry[]): AuditEventEntity[] {
+  const patient = text(entries[0].patient, 200);
+  const entities: AuditEventEntity[] = [];
+  for (const entry of entries) {
+    const entity = ownEntityOf(entry, patient);
+    if (entity) {
+      entities.push(entity);
+    }
+  }
+  if (patient && !entities.some((e) => e.role?.code === '1')) {
     entities.push({ what: { reference: patient }, role: patientRole() });
   }
   return entities;
+}
+
+/** Actions whose entries of one caller, outcome and patient may share one AuditEvent (see coalescingKey). */
+const COALESCED_ACTIONS: ReadonlySet<AuditAction> = new Set(['read', 'vread', 'search', 'history']);
+
+/**
+ * The key under which entries may share one AuditEvent, or undefined for entries that always get their own (writes,
+ * logins, tokens, Bundles, operations, exports). Entries with equal keys give equal AuditEvents apart from the
+ * entities and the time: the same subtype (read, vread, search-type, history-instance, ...), outcome and outcome
+ * text, the same agent (user, account, client, name, address, User-Agent) and the same patient (or none).
+ */
+export function coalescingKey(entry: AuditEntry): string | undefined {
+  if (!COALESCED_ACTIONS.has(entry.action)) {
+    return undefined;
+  }
+  const { who, accountId, clientId, name, ip, userAgent } = entry.agent;
+  return JSON.stringify([
+    subtypeOf(entry)?.code,
+    outcomeCode(entry),
+    outcomeDescription(entry) ?? null,
+    who ?? null,
+    accountId ?? null,
+    clientId ?? null,
+    name ?? null,
+    ip ?? null,
+    userAgent ?? null,
+    text(entry.patient, 200) ?? null,
+  ]);
+}
+
+export interface CoalesceOptions {
+  /** Most entries (entities) in one AuditEvent; past it a new event starts. */
+  maxEntries: number;
+  /** Longest time between the first and the last entry of one AuditEvent, ms. */
+  maxSpanMs: number;
+}
+
+/**
+ * Groups entries into the AuditEvents they become, in order of each group's first entry: entries with the same
+ * coalescingKey share a group (up to maxEntries, within maxSpanMs of its first); every other entry is alone.
+ */
+export function groupAuditEntries(entries: AuditEntry[], options: CoalesceOptions): AuditEntry[][] {
+  const groups: AuditEntry[][] = [];
+  const open = new Map<string, AuditEntry[]>();
+  for (const entry of entries) {
+    const key = coalescingKey(entry);
+    if (key === undefined) {
+      groups.push([entry]);
+      continue;
+    }
+    const group = open.get(key);
+    if (
+      group &&
+      group.length < options.maxEntries &&
+      Math.abs(entry.recorded.getTime() - group[0].recorded.getTime()) <= options.maxSpanMs
+    ) {
+      group.push(entry);
+    } else {
+      const started = [entry];
+      groups.push(started);
+      open.set(key, started);
+    }
+  }
+  return groups;
 }
 
 export interface AuditEventOptions {
@@ -242,18 +316,34 @@ export interface AuditEventOptions {
   site?: string;
 }
 
-/** The AuditEvent of one entry, without id and meta (the audit log stamps those when it writes). */
-export function buildAuditEvent(entry: AuditEntry, options: AuditEventOptions = {}): AuditEvent {
+/**
+ * The AuditEvent of one entry, or of a group from groupAuditEntries (entries with one coalescingKey): one entity per
+ * entry, `period` from the first to the last entry and `recorded` the last. Without id and meta (the audit log stamps
+ * those when it writes).
+ */
+export function buildAuditEvent(entries: AuditEntry | AuditEntry[], options: AuditEventOptions = {}): AuditEvent {
+  const group = Array.isArray(entries) ? entries : [entries];
+  const entry = group[0];
+  if (!entry) {
+    throw new Error('No audit entry to build an AuditEvent from');
+  }
   const action = ACTIONS[entry.action];
   if (!action) {
     throw new Error(`Unknown audit action: ${String(entry.action)}`);
+  }
+  let first = entry.recorded;
+  let last = entry.recorded;
+  for (const other of group) {
+    if (other.recorded < first) first = other.recorded;
+    if (other.recorded > last) last = other.recorded;
   }
   const event: AuditEvent = {
     resourceType: 'AuditEvent',
     type: action.type,
     subtype: [subtypeOf(entry) as Coding],
     action: action.code,
-    recorded: entry.recorded.toISOString(),
+    ...(group.length > 1 ? { period: { start: first.toISOString(), end: last.toISOString() } } : {}),
+    recorded: last.toISOString(),
     outcome: outcomeCode(entry),
     agent: agentsOf(entry),
     source: {
@@ -265,7 +355,7 @@ export function buildAuditEvent(entry: AuditEntry, options: AuditEventOptions = 
   if (description) {
     event.outcomeDesc = description;
   }
-  const entities = entitiesOf(entry);
+  const entities = entitiesOf(group);
   if (entities.length > 0) {
     event.entity = entities;
   }

@@ -4,7 +4,7 @@ import { withDbTransaction, type Db } from '../db/pool.ts';
 import { writeResourceVersions, type ResourceVersionRow } from '../fhir/repository/resourceRows.ts';
 import { timeOrderedId } from '../fhir/repository/timeOrderedId.ts';
 import { buildSearchIndexRows, insertSearchIndexRows, type SearchIndexRows } from '../fhir/search/index.ts';
-import { buildAuditEvent, type AuditEntry } from './auditEvent.ts';
+import { buildAuditEvent, groupAuditEntries, type AuditEntry, type CoalesceOptions } from './auditEvent.ts';
 
 export interface AuditLog {
   /** Queues one event; never waits for the database and never throws for a database problem. */
@@ -17,9 +17,12 @@ export interface AuditLog {
 
 /** Counters of one audit log since it was created. */
 export interface AuditLogStats {
-  /** Waiting to be written (including a batch being written now). */
+  /** Records waiting to be written (including a batch being written now). */
   queued: number;
+  /** Records written. */
   written: number;
+  /** AuditEvent resources written: fewer than the records, since reads and searches of one caller share events. */
+  events: number;
   dropped: number;
   failedFlushes: number;
 }
@@ -39,6 +42,10 @@ export interface AuditLogOptions {
   maxQueued?: number;
   /** Batches written at once (each its own transaction and connection). */
   concurrency?: number;
+  /** Most records (entities) one coalesced AuditEvent of reads or searches holds. */
+  maxEntitiesPerEvent?: number;
+  /** Longest time from the first to the last record of one coalesced AuditEvent, ms. */
+  maxEventSpanMs?: number;
   /** AuditEvent.source.site, e.g. the host name when several instances share a database (default: none). */
   site?: string;
   /** Where problems are reported (default console.error). */
@@ -55,26 +62,64 @@ const MAX_RETRY_DELAY_MS = 5_000;
 const BUILD_SLICE = 25;
 
 /**
- * Events per INSERT statement inside a batch's transaction. The JSON of each event travels twice (current and history
- * rows) in text arrays that pg escapes synchronously: about a hundred microseconds an event, so a statement of 500
- * would hold the event loop for tens of milliseconds.
+ * Records per INSERT statement inside a batch's transaction (an event of N coalesced records counts N). The JSON of each
+ * event travels twice (current and history rows) in text arrays that pg escapes synchronously: about a hundred
+ * microseconds an uncoalesced event, so a statement of 500 would hold the event loop for tens of milliseconds.
  */
 const WRITE_SLICE = 100;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** The rows of one batch: each event's version row (current + history) and its search-index rows. */
-async function toRows(entries: AuditEntry[], site: string | undefined, log: (message: string) => void) {
+/** Index rows without repeats: a coalesced event's entities share their type, role and patient values. */
+function withoutRepeats(rows: SearchIndexRows): SearchIndexRows {
+  const unique = <T>(list: T[]): T[] => {
+    if (list.length < 2) {
+      return list;
+    }
+    const seen = new Set<string>();
+    return list.filter((row) => {
+      const key = JSON.stringify(row);
+      return seen.has(key) ? false : (seen.add(key), true);
+    });
+  };
+  return {
+    ...rows,
+    token: unique(rows.token),
+    string: unique(rows.string),
+    reference: unique(rows.reference),
+    date: unique(rows.date),
+    number: unique(rows.number),
+    quantity: unique(rows.quantity),
+    uri: unique(rows.uri),
+  };
+}
+
+/**
+ * The rows of one batch: its records grouped into AuditEvents (reads and searches of one caller coalesced, see
+ * groupAuditEntries), and each event's version row (current + history) and search-index rows.
+ */
+async function toRows(
+  entries: AuditEntry[],
+  site: string | undefined,
+  coalesce: CoalesceOptions,
+  log: (message: string) => void
+) {
   const lastUpdated = new Date().toISOString();
   const versions: ResourceVersionRow[] = [];
   const index: SearchIndexRows[] = [];
-  for (let i = 0; i < entries.length; i++) {
-    if (i > 0 && i % BUILD_SLICE === 0) {
+  /** Records per event written, in the order of versions. */
+  const records: number[] = [];
+  const groups = groupAuditEntries(entries, coalesce);
+  let built = 0;
+  for (const group of groups) {
+    if (built >= BUILD_SLICE) {
+      built = 0;
       await nextTurn();
     }
-    const entry = entries[i];
+    built += Math.ceil(group.length / 10); // An entity costs about a tenth of an event (its index rows).
+    const entry = group[0];
     try {
-      const { resourceType, ...event } = buildAuditEvent(entry, { site });
+      const { resourceType, ...event } = buildAuditEvent(group, { site });
       const id = timeOrderedId(entry.recorded.getTime());
       const versionId = timeOrderedId();
       const resource = { resourceType, id, meta: { versionId, lastUpdated }, ...event };
@@ -87,17 +132,23 @@ async function toRows(entries: AuditEntry[], site: string | undefined, log: (mes
         operation: 'create',
         content: JSON.stringify(resource),
       });
-      index.push(buildSearchIndexRows(resource as Resource & { id: string }));
+      const rows = buildSearchIndexRows(resource as Resource & { id: string });
+      index.push(group.length > 1 ? withoutRepeats(rows) : rows);
+      records.push(group.length);
     } catch (err) {
-      // A malformed record would fail every retry: drop it alone.
-      log(`Audit log: dropped a malformed ${String(entry?.action)} record: ${(err as Error).message}`);
+      // A malformed record would fail every retry: drop it (with the records it was grouped with) alone.
+      log(`Audit log: dropped ${group.length} malformed ${String(entry?.action)} record(s): ${(err as Error).message}`);
     }
   }
-  return { versions, index };
+  return { versions, index, records };
 }
 
 export function createAuditLog(options: AuditLogOptions): BatchedAuditLog {
   const { pool, flushIntervalMs = 200, maxBatch = 500, maxQueued = 50_000, concurrency = 2 } = options;
+  const coalesce: CoalesceOptions = {
+    maxEntries: options.maxEntitiesPerEvent ?? 100,
+    maxSpanMs: options.maxEventSpanMs ?? 1_000,
+  };
   const { site } = options;
   const log = options.log ?? ((message: string) => console.error(message));
   let queue: AuditEntry[] = [];
@@ -108,7 +159,7 @@ export function createAuditLog(options: AuditLogOptions): BatchedAuditLog {
   let flushScheduled = false;
   let dropped = 0;
   let inFlight = 0;
-  const totals = { written: 0, dropped: 0, failedFlushes: 0 };
+  const totals = { written: 0, events: 0, dropped: 0, failedFlushes: 0 };
   let consecutiveFailures = 0;
   let closed = false;
 
@@ -148,20 +199,28 @@ export function createAuditLog(options: AuditLogOptions): BatchedAuditLog {
 
   async function writeBatch(batch: AuditEntry[]): Promise<void> {
     // One batch is built at a time (the CPU work), while others may be in the database: a pipeline.
-    const built = building.then(() => toRows(batch, site, log));
+    const built = building.then(() => toRows(batch, site, coalesce, log));
     building = built.catch(() => undefined);
-    const { versions, index } = await built;
+    const { versions, index, records } = await built;
     if (versions.length === 0) {
       return;
     }
     await withDbTransaction(pool, async (client) => {
-      // Statements of WRITE_SLICE events: pg serialises each statement's parameters in one go on the event loop.
-      for (let from = 0; from < versions.length; from += WRITE_SLICE) {
-        await writeResourceVersions(client, versions.slice(from, from + WRITE_SLICE));
-        await insertSearchIndexRows(client, index.slice(from, from + WRITE_SLICE));
+      // Statements of about WRITE_SLICE records (a coalesced event's entities count one each): pg serialises each
+      // statement's parameters in one go on the event loop.
+      let from = 0;
+      while (from < versions.length) {
+        let to = from;
+        for (let size = 0; to < versions.length && (to === from || size + records[to] <= WRITE_SLICE); to++) {
+          size += records[to];
+        }
+        await writeResourceVersions(client, versions.slice(from, to));
+        await insertSearchIndexRows(client, index.slice(from, to));
+        from = to;
       }
     });
-    totals.written += versions.length;
+    totals.written += records.reduce((sum, n) => sum + n, 0);
+    totals.events += versions.length;
   }
 
   /**

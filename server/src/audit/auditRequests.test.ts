@@ -1,4 +1,4 @@
-// Every FHIR API request leaves one AuditEvent: reads, searches, writes, deletes, bundles and refused requests.
+// Every FHIR API request is recorded in an AuditEvent: reads (coalesced per caller), searches, writes, refusals.
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AuditEvent, Bundle, Observation, Patient } from '@medplum/fhirtypes';
@@ -73,6 +73,41 @@ describe('HTTP audit', () => {
         extension: [{ url: USER_AGENT_EXTENSION, valueString: 'audit-test/1.0' }],
       }),
     ]);
+  });
+
+  test("one caller's reads share an AuditEvent (an entity each); a 404 read is a failure event of its own", async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const userAgent = unique('coalesce-test');
+    const missing = unique('missing');
+    const headers = { 'user-agent': userAgent };
+    for (let i = 0; i < 3; i++) {
+      expect((await context.api(`Patient/${patient.id}`, { headers })).status).toBe(200);
+    }
+    expect((await context.api(`Observation/${missing}`, { headers })).status).toBe(404);
+    const mine = (await auditEvents({ date: `ge${since}`, _count: '1000' })).filter((e) =>
+      e.agent?.some((a) => a.extension?.[0]?.valueString === userAgent)
+    );
+    const successes = mine.filter((e) => e.outcome === '0');
+    // Normally one event; two when the flush timer happened to fire between the requests.
+    expect(successes.length).toBeGreaterThanOrEqual(1);
+    expect(successes.length).toBeLessThanOrEqual(2);
+    expect(successes.flatMap((e) => e.entity?.map((x) => [x.what?.reference, x.role?.code]))).toEqual([
+      [`Patient/${patient.id}`, '1'],
+      [`Patient/${patient.id}`, '1'],
+      [`Patient/${patient.id}`, '1'],
+    ]);
+    const failures = mine.filter((e) => e.outcome !== '0');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      subtype: [{ code: 'read' }],
+      outcome: '4',
+      outcomeDesc: 'HTTP 404',
+      entity: [{ what: { reference: `Observation/${missing}` } }],
+    });
+    const byPatient = await auditEvents({ patient: `Patient/${patient.id}`, date: `ge${since}` });
+    expect(byPatient.map((e) => e.id)).toEqual(expect.arrayContaining(successes.map((e) => e.id)));
+    const byEntity = await auditEvents({ entity: `Patient/${patient.id}`, date: `ge${since}` });
+    expect(byEntity.map((e) => e.id)).toEqual(expect.arrayContaining(successes.map((e) => e.id)));
   });
 
   test('a search: the type, the query (base64) and the patient it names', async () => {
