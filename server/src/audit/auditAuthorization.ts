@@ -1,23 +1,11 @@
 // Audit of signing in: tokens issued and refused by oidc-provider, and interactive logins reported by the login pages.
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import type { LoginEvent } from '../auth/interactions/routes.ts';
 import type { AuditEntry } from './auditEvent.ts';
 import type { AuditLog } from './auditLog.ts';
 
-/** What the login pages know about one interactive login attempt. */
-export interface LoginAttempt {
-  accountId?: string;
-  /** The account's FHIR resource, e.g. 'Practitioner/1'. */
-  fhirUser?: string;
-  /** What the user typed to identify themselves (kept for failed attempts that match no account). */
-  email?: string;
-  /** The OAuth client the user is signing in to. */
-  clientId?: string;
-  ip?: string;
-  userAgent?: string;
-  outcome: 'success' | 'failure';
-  /** Why it failed, in words that do not help an attacker more than the login page itself does. */
-  reason?: string;
-}
+/** What the login pages know about one interactive login attempt (the sign-in pages' own LoginEvent). */
+export type LoginAttempt = LoginEvent;
 
 function signInEntry(action: 'login' | 'logout', attempt: LoginAttempt): AuditEntry {
   return {
