@@ -220,17 +220,14 @@ describe('server shutdown', () => {
     await server.close();
     const pool = createPool(process.env.RPM_TEST_DATABASE_URL as string, 1);
     try {
-      const repo = new PostgresRepository(pool, { fhirBaseUrl: server.fhirBaseUrl });
-      const since = new Date(Date.now() - 60_000).toISOString();
-      const bundle = await repo.search(
-        parseSearchQuery('AuditEvent', {
-          'entity-type': 'Observation',
-          outcome: '4',
-          date: `ge${since}`,
-          _count: '1000',
-        })
+      // Other test files write AuditEvents into the same database at the same time: look for this one's query
+      // directly (it is stored base64-encoded) rather than through a search page they could crowd.
+      const encoded = Buffer.from(`_id=${marker}`).toString('base64');
+      const { rows } = await pool.query(
+        `SELECT content FROM resource WHERE resource_type = 'AuditEvent' AND strpos(content, $1) > 0`,
+        [encoded]
       );
-      const events = (bundle.entry ?? []).map((e) => e.resource as AuditEvent);
+      const events = rows.map((row) => JSON.parse(row.content) as AuditEvent);
       expect(events.filter((e) => decodedQuery(e) === `_id=${marker}`)).toHaveLength(1);
     } finally {
       await pool.end();

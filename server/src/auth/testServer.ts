@@ -4,6 +4,7 @@ import http from 'node:http';
 import express from 'express';
 import { loadConfig, type ServerConfig } from '../config.ts';
 import { createPool, type Db } from '../db/pool.ts';
+import { TEST_APP_URLS } from '../testing/testServer.ts';
 import { createAuthorizationServer, getCaller, type AuthorizationServer } from './index.ts';
 
 export interface AuthTestServer {
@@ -32,7 +33,7 @@ export async function startAuthTestServer(env: NodeJS.ProcessEnv = {}, pool?: Db
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const config = loadConfig({ BASE_URL: baseUrl, ...env });
+  const config = loadConfig({ BASE_URL: baseUrl, ...TEST_APP_URLS, ...env });
   const auth = await createAuthorizationServer({ config, pool: ownPool });
 
   app.use(auth.mountPath, auth.handler);

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, TEST_ADMIN } from './testServer.ts';
+import { freePort, TEST_ADMIN, TEST_APP_URLS } from './testServer.ts';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../main.ts');
 
@@ -38,6 +38,7 @@ export async function startServerProcess(env: NodeJS.ProcessEnv = {}): Promise<S
       RPM_SEED_DEMO_DATA: 'false',
       RPM_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
       RPM_ADMIN_CLIENT_SECRET: TEST_ADMIN.clientSecret,
+      ...TEST_APP_URLS,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,16 @@ import { startServer, type RunningServer } from '../server.ts';
 
 export const TEST_ADMIN = { clientId: 'rpm-admin', clientSecret: 'rpm-admin-secret' };
 
+/**
+ * Every test server seeds the two app clients into the one test database; with URLs derived from each server's own
+ * port they would overwrite each other's redirect URIs mid-test. The same fixed URLs everywhere keep them identical
+ * (tests stop at the redirect and never load these pages).
+ */
+export const TEST_APP_URLS = {
+  RPM_CLINICIAN_APP_URL: 'http://apps.rpm.test/clinician/',
+  RPM_PATIENT_APP_URL: 'http://apps.rpm.test/patient/',
+};
+
 /** A TCP port free on loopback right now. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,6 +45,7 @@ export async function startTestServer(env: NodeJS.ProcessEnv = {}): Promise<Runn
     RPM_SEED_DEMO_DATA: 'false',
     RPM_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
     RPM_ADMIN_CLIENT_SECRET: TEST_ADMIN.clientSecret,
+    ...TEST_APP_URLS,
     ...env,
   });
   const server = await startServer(config);
