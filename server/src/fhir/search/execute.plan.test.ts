@@ -154,6 +154,8 @@ describe('query plans at volume', () => {
   });
 
   test('conditional-create lookups: Patient?identifier= and Observation?identifier= (count 2)', async () => {
+    // Other test files add Patients and Observations to the same database meanwhile: plan with current statistics.
+    await db.query('ANALYZE resource, search_token');
     const patientPlan = await explainSearch('Patient', { identifier: `urn:mrn:${RUN}|MRN-7` }, 2);
     expect(patientPlan.scans.filter((s) => s.startsWith('Seq Scan'))).toEqual([]);
     expect(patientPlan.indexes).toContain('search_token_lookup_idx');
