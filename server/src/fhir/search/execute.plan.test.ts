@@ -158,7 +158,10 @@ describe('query plans at volume', () => {
     await db.query('ANALYZE resource, search_token');
     const patientPlan = await explainSearch('Patient', { identifier: `urn:mrn:${RUN}|MRN-7` }, 2);
     expect(patientPlan.scans.filter((s) => s.startsWith('Seq Scan'))).toEqual([]);
-    expect(patientPlan.indexes).toContain('search_token_lookup_idx');
+    // The test database holds only a few hundred Patients, where probing each one's rows can be as cheap as the
+    // lookup index (PostgreSQL 18 sometimes prefers it): any search_token index is fine here; volume is the
+    // Observation lookup's job below.
+    expect(patientPlan.indexes.some((index) => index.startsWith('search_token_'))).toBe(true);
     const observationPlan = await explainSearch('Observation', { identifier: `urn:obs:${RUN}|${patients[2]}-17` }, 2);
     expect(observationPlan.scans.filter((s) => s.startsWith('Seq Scan'))).toEqual([]);
     expect(observationPlan.indexes).toContain('search_token_lookup_idx');
