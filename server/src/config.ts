@@ -37,6 +37,28 @@ export interface ServerConfig {
   /** Seed demo data on the first start against an empty database. */
   seedDemoData: boolean;
   logRequests: boolean;
+  /** Background work (Subscriptions, bots, notifications, escalation): see server/src/jobs and README. */
+  jobs: JobsConfig;
+}
+
+/** The job queue and the bot runtime. */
+export interface JobsConfig {
+  /** Run queued jobs on this instance (false: this instance only serves requests and queues work). */
+  run: boolean;
+  /** PostgreSQL schema of the job queue (graphile-worker); every instance of one deployment uses the same. */
+  schema: string;
+  /** Jobs one instance runs at once. */
+  concurrency: number;
+  /** A job worker silent this long is presumed dead and its jobs are released to the other instances. */
+  deadWorkerTimeoutSeconds: number;
+  /** Attempts for a rest-hook delivery or bot execution before it is dead-lettered. */
+  deliveryMaxAttempts: number;
+  /** A bot execution is stopped after this long (a Bot's own `timeout`, in seconds, may be shorter). */
+  botTimeoutMs: number;
+  /** Heap limit of a bot worker thread. */
+  botMemoryMb: number;
+  /** Worker threads running bots. */
+  botWorkers: number;
 }
 
 /** One upstream OpenID Connect provider (RPM_UPSTREAM_OIDC is a JSON array of these). */
@@ -115,6 +137,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     patientAppUrl: appUrl(env.RPM_PATIENT_APP_URL, baseUrl, 'patient'),
     seedDemoData: env.RPM_SEED_DEMO_DATA !== 'false',
     logRequests: env.RPM_LOG_REQUESTS === 'true',
+    jobs: loadJobsConfig(env),
+  };
+}
+
+function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
+  const schema = env.RPM_JOB_SCHEMA || 'graphile_worker';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new ConfigError('RPM_JOB_SCHEMA must be a lower-case PostgreSQL schema name');
+  }
+  const positive = (name: string, fallback: number): number => {
+    const value = intVar(env, name, fallback);
+    if (value < 1) {
+      throw new ConfigError(`${name} must be at least 1`);
+    }
+    return value;
+  };
+  return {
+    run: env.RPM_RUN_JOBS !== 'false',
+    schema,
+    concurrency: positive('RPM_JOB_CONCURRENCY', 16),
+    deadWorkerTimeoutSeconds: positive('RPM_JOB_WORKER_TIMEOUT_SECONDS', 30),
+    deliveryMaxAttempts: positive('RPM_DELIVERY_MAX_ATTEMPTS', 10),
+    botTimeoutMs: positive('RPM_BOT_TIMEOUT_MS', 10_000),
+    botMemoryMb: positive('RPM_BOT_MEMORY_MB', 128),
+    botWorkers: positive('RPM_BOT_WORKERS', 2),
   };
 }
 

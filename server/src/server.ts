@@ -17,6 +17,8 @@ import { registerConformanceOperations } from './fhir/operations/index.ts';
 import { PostgresRepository } from './fhir/repository/postgresRepository.ts';
 import { createApp, FHIR_PATH } from './http/app.ts';
 import { seedDemoData, type DemoCredentials } from './seed/demoData.ts';
+import { startBackgroundWork, type BackgroundDeps } from './background.ts';
+import { attachJobQueue, JobQueue } from './jobs/jobQueue.ts';
 
 export interface RunningServer {
   /** e.g. http://localhost:8103 */
@@ -47,6 +49,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const closers: (() => Promise<void>)[] = [() => audit.close(), async () => pool.end(), async () => embedded?.stop()];
   try {
     await migrate(pool);
+    // Work a write triggers is queued in the write's own transaction (server/src/jobs, server/src/subscriptions).
+    const queue = new JobQueue({
+      pool,
+      schema: config.jobs.schema,
+      concurrency: config.jobs.concurrency,
+      deadWorkerTimeoutMs: config.jobs.deadWorkerTimeoutSeconds * 1000,
+    });
+    await queue.migrate();
+    attachJobQueue(pool, queue);
     const redis = await connectRedis(config.redisUrl);
     if (redis) {
       closers.unshift(async () => void (await redis.quit()));
@@ -93,6 +104,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       server.listen(config.port, resolve);
     });
     const port = (server.address() as { port: number }).port;
+    const deps: BackgroundDeps = { config, pool, redis, queue, fhirBaseUrl, systemRepo, audit, router };
+    // websocket: const webSockets = attachSubscriptionWebSockets(server, { ... });
+    // websocket: registerWebSocketOperations(router, { ... });
+    const webSockets = undefined;
+    const background = await startBackgroundWork(deps, [], webSockets);
+    closers.unshift(() => background.stop());
     closers.unshift(
       () =>
         new Promise<void>((resolve) => {

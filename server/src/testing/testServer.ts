@@ -1,4 +1,5 @@
 // Starts a real server on the test run's database for integration tests, and a MedplumClient logged in to it.
+import crypto from 'node:crypto';
 import net from 'node:net';
 import { MedplumClient } from '@medplum/core';
 import { afterAll, beforeAll } from 'vitest';
@@ -46,6 +47,8 @@ export async function startTestServer(env: NodeJS.ProcessEnv = {}): Promise<Runn
     RPM_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
     RPM_ADMIN_CLIENT_SECRET: TEST_ADMIN.clientSecret,
     ...TEST_APP_URLS,
+    // Each test server runs its own job queue, so its jobs never run on another test file's server.
+    RPM_JOB_SCHEMA: `jobs_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`,
     ...env,
   });
   const server = await startServer(config);

@@ -40,6 +40,8 @@ import {
   searchByReference,
   type SearchIndexRows,
 } from '../search/index.ts';
+import { queueResourceChanges } from '../../subscriptions/resourceChanges.ts';
+import { prepareSubscription } from '../../subscriptions/validateSubscription.ts';
 import { toOperationOutcomeError } from './databaseErrors.ts';
 import { timeOrderedId } from './timeOrderedId.ts';
 import { readHistoryBundle, DEFAULT_HISTORY_COUNT, MAX_HISTORY_COUNT, type HistoryQuery } from './history.ts';
@@ -191,11 +193,12 @@ export class PostgresRepository extends FhirRepository {
         if (current.deleted) {
           return; // Deleting a deleted resource succeeds without a new version.
         }
+        const versionId = timeOrderedId();
         await writeResourceVersions(tx.db, [
           {
             resourceType,
             id,
-            versionId: timeOrderedId(),
+            versionId,
             lastUpdated: new Date().toISOString(),
             deleted: true,
             operation: 'delete',
@@ -203,6 +206,7 @@ export class PostgresRepository extends FhirRepository {
           },
         ]);
         await deleteSearchIndexRows(tx.db, resourceType, [id]);
+        await queueResourceChanges(this.pool, tx.db, [[resourceType, id, versionId, 'delete']]);
       },
       { resourceTypes: [resourceType] as TransactionOptions['resourceTypes'] }
     );
@@ -236,7 +240,8 @@ export class PostgresRepository extends FhirRepository {
     assertResourceType(resource.resourceType);
     assertValidId(resource.id);
     const meta = { ...resource.meta, versionId: timeOrderedId(), lastUpdated: new Date().toISOString() };
-    const stamped = { ...resource, meta } as WithId<Resource>;
+    const accepted = resource.resourceType === 'Subscription' ? prepareSubscription(resource) : resource;
+    const stamped = { ...accepted, meta } as WithId<Resource>;
     validateResourceForWrite(stamped);
     return {
       row: {
@@ -289,6 +294,12 @@ export class PostgresRepository extends FhirRepository {
       await insertSearchIndexRows(
         this.db,
         batch.flatMap((v) => (v.index ? [v.index] : []))
+      );
+      // Subscriptions and bots: queued in this same transaction, so a committed write is never missed.
+      await queueResourceChanges(
+        this.pool,
+        this.db,
+        batch.map((v) => [v.row.resourceType, v.row.id, v.row.versionId, v.row.operation])
       );
     } catch (err) {
       throw toOperationOutcomeError(err);

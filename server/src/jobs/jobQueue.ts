@@ -1,0 +1,153 @@
+// The PostgreSQL job queue (graphile-worker): jobs added inside a write's own transaction, run by every instance.
+import { EventEmitter } from 'node:events';
+import { Logger, parseCronItems, run, runMigrations, type Runner, type Task, type WorkerEvents } from 'graphile-worker';
+import type { Db, Queryable } from '../db/pool.ts';
+import { watchDeadWorkers, type DeadWorkerWatch } from './deadWorkers.ts';
+
+/** A job to add: the task's name, its JSON payload, and optionally when to run it and a de-duplicating key. */
+export interface JobSpec {
+  task: string;
+  payload: unknown;
+  runAt?: Date;
+  maxAttempts?: number;
+  /** Jobs with the same key replace each other while waiting (graphile-worker job_key). */
+  key?: string;
+  priority?: number;
+}
+
+export interface JobContext {
+  /** 1 on the first run; graphile-worker counts every attempt. */
+  attempts: number;
+  maxAttempts: number;
+  jobId: string;
+}
+
+export type JobHandler = (payload: unknown, context: JobContext) => Promise<void>;
+
+/** A recurring job: a cron pattern (UTC, minute resolution) and the task it adds. */
+export interface RecurringJob {
+  task: string;
+  pattern: string;
+  identifier: string;
+}
+
+export interface JobQueueOptions {
+  pool: Db;
+  /** The PostgreSQL schema of the queue's tables and functions (one per deployment; tests use their own). */
+  schema: string;
+  /** How many jobs one instance runs at a time. */
+  concurrency: number;
+  /** A worker without a heartbeat for this long is presumed dead and its jobs are released (default 30 s). */
+  deadWorkerTimeoutMs?: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const quiet = new Logger(() => (level: string, message: string) => {
+  if (level === 'error' || level === 'warning') {
+    console.error(`[jobs] ${message}`);
+  }
+});
+
+export class JobQueue {
+  readonly schema: string;
+  private readonly options: JobQueueOptions;
+  private runner: Runner | undefined;
+  private deadWorkers: DeadWorkerWatch | undefined;
+
+  constructor(options: JobQueueOptions) {
+    if (!SCHEMA_NAME.test(options.schema)) {
+      throw new Error(`Invalid job queue schema name: ${options.schema}`);
+    }
+    this.schema = options.schema;
+    this.options = options;
+  }
+
+  /** Creates or upgrades the queue's tables (graphile-worker's own migrations). */
+  async migrate(): Promise<void> {
+    await runMigrations({ pgPool: this.options.pool, schema: this.schema, logger: quiet });
+  }
+
+  /**
+   * Adds jobs through `db`: inside a transaction they exist only if it commits. One statement for any number of jobs.
+   */
+  async enqueue(db: Queryable, jobs: readonly JobSpec[]): Promise<void> {
+    if (jobs.length === 0) {
+      return;
+    }
+    const specs = jobs.map((j) => ({
+      identifier: j.task,
+      payload: j.payload ?? {},
+      run_at: j.runAt?.toISOString() ?? null,
+      max_attempts: j.maxAttempts ?? null,
+      job_key: j.key ?? null,
+      priority: j.priority ?? null,
+    }));
+    await db.query(
+      `SELECT 1 FROM "${this.schema}".add_jobs(
+         ARRAY(SELECT s FROM json_populate_recordset(NULL::"${this.schema}".job_spec, $1::json) s))`,
+      [JSON.stringify(specs)]
+    );
+  }
+
+  /** Adds jobs on their own (committed at once). */
+  async add(jobs: readonly JobSpec[]): Promise<void> {
+    await this.enqueue(this.options.pool, jobs);
+  }
+
+  /** Starts running jobs of these tasks on this instance, plus the recurring ones. */
+  async start(handlers: Record<string, JobHandler>, recurring: RecurringJob[] = []): Promise<void> {
+    const taskList: Record<string, Task> = {};
+    for (const [name, handler] of Object.entries(handlers)) {
+      taskList[name] = async (payload, helpers) =>
+        handler(payload, {
+          attempts: helpers.job.attempts,
+          maxAttempts: helpers.job.max_attempts,
+          jobId: String(helpers.job.id),
+        });
+    }
+    const events = new EventEmitter() as WorkerEvents;
+    const timeoutMs = this.options.deadWorkerTimeoutMs ?? 30_000;
+    this.deadWorkers = watchDeadWorkers(this.options.pool, this.schema, events, {
+      timeoutMs,
+      heartbeatMs: Math.max(250, Math.min(5_000, timeoutMs / 3)),
+    });
+    this.runner = await run({
+      events,
+      pgPool: this.options.pool,
+      schema: this.schema,
+      concurrency: this.options.concurrency,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      logger: quiet,
+      taskList,
+      parsedCronItems: parseCronItems(
+        recurring.map((r) => ({
+          task: r.task,
+          match: r.pattern,
+          identifier: r.identifier,
+          options: { backfillPeriod: 0 },
+        }))
+      ),
+    });
+  }
+
+  /** Lets running jobs finish, then stops (jobs not started stay queued for another instance). */
+  async stop(): Promise<void> {
+    await this.deadWorkers?.stop();
+    await this.runner?.stop();
+    this.runner = undefined;
+  }
+}
+
+const queues = new WeakMap<object, JobQueue>();
+
+/** Makes every repository on this pool queue the work its writes trigger (see resourceChanges.ts). */
+export function attachJobQueue(pool: Db, queue: JobQueue): void {
+  queues.set(pool, queue);
+}
+
+/** The queue of a pool, if the server attached one (bare pools in unit tests have none). */
+export function jobQueueOf(pool: Db): JobQueue | undefined {
+  return queues.get(pool);
+}

@@ -1,0 +1,55 @@
+// Checks a Subscription before it is stored (criteria, channel, endpoint) and activates a requested one.
+import { badRequest, OperationOutcomeError } from '@medplum/core';
+import type { Subscription } from '@medplum/fhirtypes';
+import { parseSubscriptionCriteria } from './subscriptionCriteria.ts';
+
+const BOT_ENDPOINT = /^Bot\/[A-Za-z0-9\-.]{1,64}$/;
+const HEADER = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*$/;
+
+/**
+ * What the server does with a Subscription it accepts: `requested` becomes `active` (R4: the server activates it);
+ * `off` and `error` stay as they are. Throws a 400 OperationOutcome naming the problem.
+ */
+export function prepareSubscription(subscription: Subscription): Subscription {
+  parseSubscriptionCriteria(subscription);
+  const channel = subscription.channel;
+  switch (channel?.type) {
+    case 'rest-hook': {
+      const endpoint = channel.endpoint ?? '';
+      if (!BOT_ENDPOINT.test(endpoint) && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
+        throw new OperationOutcomeError(
+          badRequest(
+            'A rest-hook channel needs an http(s) endpoint, or Bot/<id> to run a bot',
+            'Subscription.channel.endpoint'
+          )
+        );
+      }
+      for (const header of channel.header ?? []) {
+        if (!HEADER.test(header)) {
+          throw new OperationOutcomeError(
+            badRequest(
+              `Channel headers are "Name: value" lines, got "${header.slice(0, 80)}"`,
+              'Subscription.channel.header'
+            )
+          );
+        }
+      }
+      if (channel.payload && !['application/fhir+json', 'application/json'].includes(channel.payload)) {
+        throw new OperationOutcomeError(
+          badRequest('channel.payload must be application/fhir+json (or absent for an empty notification)')
+        );
+      }
+      break;
+    }
+    case 'websocket':
+      break;
+    default:
+      throw new OperationOutcomeError(
+        badRequest(
+          `Unsupported channel type "${String(channel?.type)}": use rest-hook or websocket`,
+          'Subscription.channel.type'
+        )
+      );
+  }
+  return subscription.status === 'requested' ? { ...subscription, status: 'active' } : subscription;
+}
