@@ -59,6 +59,8 @@ export interface JobsConfig {
   botMemoryMb: number;
   /** Worker threads running bots. */
   botWorkers: number;
+  /** Deploy the project's own alert bots (bots/src/bots) and their Subscriptions at start-up. */
+  builtInBots: boolean;
 }
 
 /** One upstream OpenID Connect provider (RPM_UPSTREAM_OIDC is a JSON array of these). */
@@ -162,6 +164,7 @@ function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     botTimeoutMs: positive('RPM_BOT_TIMEOUT_MS', 10_000),
     botMemoryMb: positive('RPM_BOT_MEMORY_MB', 128),
     botWorkers: positive('RPM_BOT_WORKERS', 2),
+    builtInBots: env.RPM_BUILT_IN_BOTS !== 'false',
   };
 }
 

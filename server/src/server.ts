@@ -19,6 +19,7 @@ import { createApp, FHIR_PATH } from './http/app.ts';
 import { seedDemoData, type DemoCredentials } from './seed/demoData.ts';
 import { startBackgroundWork, type BackgroundDeps } from './background.ts';
 import { attachJobQueue, JobQueue } from './jobs/jobQueue.ts';
+import { botModule, deployBuiltInBots } from './bots/index.ts';
 
 export interface RunningServer {
   /** e.g. http://localhost:8103 */
@@ -108,7 +109,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // websocket: const webSockets = attachSubscriptionWebSockets(server, { ... });
     // websocket: registerWebSocketOperations(router, { ... });
     const webSockets = undefined;
-    const background = await startBackgroundWork(deps, [], webSockets);
+    if (config.jobs.builtInBots) {
+      await deployBuiltInBots(systemRepo);
+    }
+    const background = await startBackgroundWork(
+      deps,
+      [botModule(deps, auth.provider, `http://127.0.0.1:${port}`)],
+      webSockets
+    );
     closers.unshift(() => background.stop());
     closers.unshift(
       () =>

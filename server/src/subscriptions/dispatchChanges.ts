@@ -17,8 +17,8 @@ export const EXECUTE_BOT_TASK = 'execute-bot';
 export interface ExecuteBotPayload {
   bot: string;
   subscription?: string;
-  /** [resourceType, id, versionId, interaction] of the triggering version. */
-  change: [string, string, string, string];
+  /** [resourceType, id, versionId, interaction] of the triggering version; absent for a scheduled run. */
+  change?: [string, string, string, string];
 }
 
 /** Delivers a change to websocket-bound clients (server/src/subscriptions/websocket). */

@@ -92,8 +92,6 @@ export function restHookTask(options: RestHookOptions): JobHandler {
         : `Attempt ${context.attempts} of ${context.maxAttempts} to deliver ${what} failed: ${failure}`,
       deadLetter
     );
-    if (!deadLetter) {
-      throw new Error(failure);
-    }
+    throw new Error(failure); // After the last attempt the job stays in the queue's table: the dead letter.
   };
 }

@@ -49,6 +49,8 @@ export async function startTestServer(env: NodeJS.ProcessEnv = {}): Promise<Runn
     ...TEST_APP_URLS,
     // Each test server runs its own job queue, so its jobs never run on another test file's server.
     RPM_JOB_SCHEMA: `jobs_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`,
+    // The alert bots and their Subscription are deployed by the tests that need them (they apply database-wide).
+    RPM_BUILT_IN_BOTS: 'false',
     ...env,
   });
   const server = await startServer(config);

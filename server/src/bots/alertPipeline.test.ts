@@ -1,0 +1,71 @@
+// The alerting pipeline end to end on a real server: a reading's commit, its Subscription, the bot, the alert, the audit.
+import type { AuditEvent, Bot, DetectedIssue, Observation } from '@medplum/fhirtypes';
+import { describe, expect, test } from 'vitest';
+import { enrolPatient, ensureProgramme, spo2Reading } from '../testing/monitoring.ts';
+import { useTestServer } from '../testing/testServer.ts';
+
+const ctx = useTestServer({ RPM_BUILT_IN_BOTS: 'true' });
+
+async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value) || Date.now() > deadline) {
+      return value;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const alertsOf = (patientId: string) => () =>
+  ctx.medplum.searchResources<DetectedIssue>('DetectedIssue', { patient: `Patient/${patientId}` });
+
+describe('alert pipeline', () => {
+  test('the built-in bots are deployed as Bot resources with code, scopes and their Subscription', async () => {
+    const bot = await ctx.medplum.readResource<Bot>('Bot', 'rpm-observation-alerts');
+    expect(bot.executableCode?.url).toMatch(/^Binary\//);
+    const subscription = await ctx.medplum.readResource('Subscription', 'rpm-observation-alerts');
+    expect(subscription.status).toBe('active');
+    expect(subscription.channel.endpoint).toBe('Bot/rpm-observation-alerts');
+    const scheduled = await ctx.medplum.readResource<Bot>('Bot', 'rpm-missed-readings');
+    expect(scheduled.cronString).toBe('*/15 * * * *');
+  });
+
+  test('a red SpO2 reading becomes one red alert; the same reading again adds nothing', async () => {
+    await ensureProgramme(ctx.medplum, 'heart-failure');
+    const { patient } = await enrolPatient(ctx.medplum, 'heart-failure');
+    const reading = await ctx.medplum.createResource<Observation>(spo2Reading(patient.id, 85));
+    const alerts = await waitFor(alertsOf(patient.id), (a) => a.length > 0);
+    expect(alerts).toHaveLength(1);
+    const [alert] = alerts;
+    expect(alert.status).toBe('preliminary');
+    expect(alert.severity).toBe('high');
+    expect(alert.implicated?.map((r) => r.reference)).toContain(`Observation/${reading.id}`);
+    expect(alert.detail).toMatch(/SpO2/i);
+
+    // An update of the reading (same values) re-triggers the bot: still one alert, not changed in substance.
+    await ctx.medplum.updateResource({ ...reading, note: [{ text: 'checked' }] });
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await alertsOf(patient.id)();
+    expect(after).toHaveLength(1);
+    expect(after[0].implicated).toEqual(alert.implicated);
+  });
+
+  test('a normal reading raises nothing, and every bot run is an AuditEvent with its outcome', async () => {
+    const { patient } = await enrolPatient(ctx.medplum, 'heart-failure');
+    const reading = await ctx.medplum.createResource<Observation>(spo2Reading(patient.id, 98));
+    const audits = await waitFor(
+      () =>
+        ctx.medplum.searchResources<AuditEvent>('AuditEvent', {
+          entity: 'Bot/rpm-observation-alerts',
+          _count: '200',
+          _sort: '-_lastUpdated',
+        }),
+      (events) => events.some((e) => JSON.stringify(e).includes(`Observation/${reading.id}`))
+    );
+    const run = audits.find((e) => JSON.stringify(e).includes(`Observation/${reading.id}`));
+    expect(run?.outcome).toBe('0');
+    expect(run?.agent?.some((a) => a.who?.identifier?.value === 'bot-rpm-observation-alerts')).toBe(true);
+    expect(await alertsOf(patient.id)()).toHaveLength(0);
+  });
+});

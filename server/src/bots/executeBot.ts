@@ -1,0 +1,134 @@
+// The execute-bot job: runs a Bot for one triggering version (or a schedule), audits it, retries and dead-letters.
+import type { BotEvent } from '@medplum/core';
+import type { Bot, Resource } from '@medplum/fhirtypes';
+import type { AuditLog } from '../audit/auditLog.ts';
+import type { Db } from '../db/pool.ts';
+import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
+import type { JobHandler } from '../jobs/jobQueue.ts';
+import type { ExecuteBotPayload } from '../subscriptions/dispatchChanges.ts';
+import { loadVersions } from '../subscriptions/loadVersions.ts';
+import type { ResourceChange } from '../subscriptions/resourceChanges.ts';
+import { recordDeliveryError } from '../subscriptions/subscriptionErrors.ts';
+import { loadBotCode } from './botCode.ts';
+import { botClientId, type BotIdentities } from './botIdentity.ts';
+import type { BotRunResult, BotWorkerPool } from './botWorkerPool.ts';
+
+export interface ExecuteBotOptions {
+  pool: Db;
+  systemRepo: PostgresRepository;
+  identities: BotIdentities;
+  workers: BotWorkerPool;
+  audit: AuditLog;
+  /** Where the bot's MedplumClient sends its requests (this instance's own address). */
+  apiBaseUrl: string;
+  /** Upper limit of a run; a Bot's `timeout` (seconds) may lower it. */
+  maxTimeoutMs: number;
+}
+
+/** What a run is given as input: the triggering version, or for a scheduled run a Parameters with the time. */
+async function inputOf(pool: Db, payload: ExecuteBotPayload): Promise<Resource | undefined> {
+  if (!payload.change) {
+    return { resourceType: 'Parameters', parameter: [{ name: 'scheduled', valueDateTime: new Date().toISOString() }] };
+  }
+  const change = payload.change as ResourceChange;
+  return (await loadVersions(pool, [change])).get(change.slice(0, 3).join('/'));
+}
+
+/** Runs one bot execution; exported for $execute and tests. Never throws for a failing bot: see result.ok. */
+export async function runBot(
+  options: ExecuteBotOptions,
+  bot: Bot & { id: string },
+  input: Resource
+): Promise<BotRunResult> {
+  const codeUrl = await loadBotCode(options.systemRepo, bot);
+  if (!codeUrl) {
+    return { ok: false, error: 'The bot has no deployed code (use Bot/$deploy)', logs: [], durationMs: 0 };
+  }
+  const timeoutMs = Math.min(options.maxTimeoutMs, bot.timeout ? bot.timeout * 1000 : Infinity);
+  const event: BotEvent = {
+    bot: { reference: `Bot/${bot.id}` },
+    contentType: 'application/fhir+json',
+    input,
+    secrets: {},
+  };
+  return options.workers.run({
+    codeUrl,
+    event,
+    accessToken: await options.identities.tokenFor(bot),
+    baseUrl: options.apiBaseUrl,
+    timeoutMs,
+  });
+}
+
+/** The patient an input is about, for the audit trail. */
+function patientOf(input: Resource): string | undefined {
+  const subject = (input as { subject?: { reference?: string } }).subject?.reference;
+  return subject?.startsWith('Patient/')
+    ? subject
+    : input.resourceType === 'Patient'
+      ? `Patient/${input.id}`
+      : undefined;
+}
+
+/**
+ * At least once per trigger: a failed run throws so the queue retries it with back-off (bots must be idempotent,
+ * as ours are); every failed attempt is written to the triggering Subscription's error, and after the last one the
+ * job stays in the queue as a dead letter. Every run,
+ * good or bad, is an AuditEvent naming the bot, its trigger, outcome, duration and log lines.
+ */
+export function executeBotTask(options: ExecuteBotOptions): JobHandler {
+  return async (payload, context) => {
+    const request = payload as ExecuteBotPayload;
+    const botId = request.bot.replace(/^Bot\//, '');
+    let bot: Bot & { id: string };
+    try {
+      bot = (await options.systemRepo.readResource<Bot>('Bot', botId)) as Bot & { id: string };
+    } catch {
+      return; // Deleted since it was triggered.
+    }
+    const input = await inputOf(options.pool, request);
+    if (!input) {
+      return;
+    }
+    const result = await runBot(options, bot, input);
+    const trigger = request.change
+      ? `${request.change[0]}/${request.change[1]}/_history/${request.change[2]}`
+      : 'schedule';
+    options.audit.record({
+      action: 'operation',
+      outcome: result.ok ? 'success' : 'failure',
+      outcomeText: result.ok ? undefined : result.error,
+      recorded: new Date(),
+      agent: { clientId: botClientId(bot.id), name: bot.name },
+      entity: {
+        reference: `Bot/${bot.id}`,
+        detail: {
+          operation: 'execute',
+          trigger,
+          attempt: `${context.attempts} of ${context.maxAttempts}`,
+          durationMs: String(result.durationMs),
+          ...(result.logs.length ? { log: result.logs.join('\n').slice(0, 4000) } : {}),
+        },
+      },
+      patient: patientOf(input),
+    });
+    if (result.ok) {
+      return;
+    }
+    const deadLetter = context.attempts >= context.maxAttempts;
+    if (request.subscription) {
+      await recordDeliveryError(
+        options.systemRepo,
+        request.subscription.replace(/^Subscription\//, ''),
+        deadLetter
+          ? `Gave up running Bot/${bot.id} for ${trigger} after ${context.attempts} attempts: ${result.error}`
+          : `Attempt ${context.attempts} of ${context.maxAttempts} to run Bot/${bot.id} for ${trigger} failed: ${result.error}`,
+        // The Subscription stays active: one input the bot cannot handle must not stop it for every other
+        // reading (an alert bot's Subscription going quiet would be the worst failure). The failed job stays in
+        // the queue's table as the dead letter.
+        false
+      );
+    }
+    throw new Error(`Bot/${bot.id}: ${result.error}`);
+  };
+}
