@@ -1,5 +1,5 @@
 // The alerting pipeline end to end on a real server: a reading's commit, its Subscription, the bot, the alert, the audit.
-import type { AuditEvent, Bot, DetectedIssue, Observation } from '@medplum/fhirtypes';
+import type { Observation } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
 import { enrolPatient, ensureProgramme, spo2Reading } from '../testing/monitoring.ts';
 import { useTestServer } from '../testing/testServer.ts';
@@ -18,16 +18,16 @@ async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, tim
 }
 
 const alertsOf = (patientId: string) => () =>
-  ctx.medplum.searchResources<DetectedIssue>('DetectedIssue', { patient: `Patient/${patientId}` });
+  ctx.medplum.searchResources('DetectedIssue', { patient: `Patient/${patientId}` });
 
 describe('alert pipeline', () => {
   test('the built-in bots are deployed as Bot resources with code, scopes and their Subscription', async () => {
-    const bot = await ctx.medplum.readResource<Bot>('Bot', 'rpm-observation-alerts');
+    const bot = await ctx.medplum.readResource('Bot', 'rpm-observation-alerts');
     expect(bot.executableCode?.url).toMatch(/^Binary\//);
     const subscription = await ctx.medplum.readResource('Subscription', 'rpm-observation-alerts');
     expect(subscription.status).toBe('active');
     expect(subscription.channel.endpoint).toBe('Bot/rpm-observation-alerts');
-    const scheduled = await ctx.medplum.readResource<Bot>('Bot', 'rpm-missed-readings');
+    const scheduled = await ctx.medplum.readResource('Bot', 'rpm-missed-readings');
     expect(scheduled.cronString).toBe('*/15 * * * *');
   });
 
@@ -56,7 +56,7 @@ describe('alert pipeline', () => {
     const reading = await ctx.medplum.createResource<Observation>(spo2Reading(patient.id, 98));
     const audits = await waitFor(
       () =>
-        ctx.medplum.searchResources<AuditEvent>('AuditEvent', {
+        ctx.medplum.searchResources('AuditEvent', {
           entity: 'Bot/rpm-observation-alerts',
           _count: '200',
           _sort: '-_lastUpdated',

@@ -80,7 +80,7 @@ function sha256(text: string): string {
 export async function deployBuiltInBots(repo: PostgresRepository): Promise<void> {
   for (const definition of BUILT_IN_BOTS) {
     const code = await bundleBot(definition.entry);
-    let bot = (await repo.readReference<Bot>({ reference: `Bot/${definition.id}` }).catch(() => undefined)) as
+    const bot = (await repo.readReference<Bot>({ reference: `Bot/${definition.id}` }).catch(() => undefined)) as
       Bot | undefined;
     const wanted: Bot = {
       ...bot,
@@ -93,7 +93,7 @@ export async function deployBuiltInBots(repo: PostgresRepository): Promise<void>
     };
     const codeChanged = bot?.executableCode?.hash !== sha256(code);
     if (!bot || codeChanged || botScopes(bot) !== definition.scopes || bot.cronString !== definition.cronString) {
-      bot = await repo.updateResource(codeChanged ? await storeBotCode(repo, wanted, code) : wanted);
+      await repo.updateResource(codeChanged ? await storeBotCode(repo, wanted, code) : wanted);
     }
     if (definition.criteria) {
       const subscription: Subscription = {
