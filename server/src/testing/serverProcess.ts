@@ -1,5 +1,6 @@
 // Test helper: the server as a separate OS process (`main.ts`), for tests across instances or that kill a process.
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, TEST_ADMIN, TEST_APP_URLS } from './testServer.ts';
@@ -17,6 +18,8 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM, and wait for the exit. */
   stop(): Promise<void>;
+  /** SIGKILL (kill -9): no shutdown at all, and wait for the exit. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -39,6 +42,9 @@ export async function startServerProcess(env: NodeJS.ProcessEnv = {}): Promise<S
       RPM_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
       RPM_ADMIN_CLIENT_SECRET: TEST_ADMIN.clientSecret,
       ...TEST_APP_URLS,
+      // Its own job queue unless the test shares one between processes (as instances of one deployment do).
+      RPM_JOB_SCHEMA: `jobs_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`,
+      RPM_BUILT_IN_BOTS: 'false',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,6 +79,12 @@ export async function startServerProcess(env: NodeJS.ProcessEnv = {}): Promise<S
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
+      }
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
       }
       await exited;
     },
