@@ -7,9 +7,8 @@ import type { Db } from './db/pool.ts';
 import type { PostgresRepository } from './fhir/repository/postgresRepository.ts';
 import type { JobHandler, JobQueue, RecurringJob } from './jobs/jobQueue.ts';
 import type { ChangeConsumer } from './subscriptions/committedChange.ts';
-import { dispatchChangesTask, type WebSocketNotifier } from './subscriptions/dispatchChanges.ts';
-import { RESOURCE_CHANGED_TASK } from './subscriptions/resourceChanges.ts';
 import { REST_HOOK_TASK, restHookTask } from './subscriptions/restHook.ts';
+import type { WebSocketNotifier, WriteTriggers } from './subscriptions/writeTriggers.ts';
 
 /** What a background module may use. */
 export interface BackgroundDeps {
@@ -17,6 +16,8 @@ export interface BackgroundDeps {
   pool: Db;
   redis?: Redis;
   queue: JobQueue;
+  /** Decides, in each writing transaction, the work the write triggers (attached to the pool). */
+  writeTriggers: WriteTriggers;
   /** e.g. http://localhost:8103/fhir/R4 */
   fhirBaseUrl: string;
   /** Reads and writes as the server itself (no caller: full access). */
@@ -65,8 +66,8 @@ export interface BackgroundWork {
 }
 
 /**
- * Starts the job runner on this instance (unless RPM_RUN_JOBS=false) with the tasks of every module and the
- * resource-changed dispatcher fed with their change consumers.
+ * Starts the job runner on this instance (unless RPM_RUN_JOBS=false) with the tasks of every module, and gives the
+ * write triggers the modules' change consumers and the websocket channel.
  */
 export async function startBackgroundWork(
   deps: BackgroundDeps,
@@ -74,15 +75,10 @@ export async function startBackgroundWork(
   webSockets: WebSocketNotifier | undefined
 ): Promise<BackgroundWork> {
   const combined = combineModules(modules);
+  deps.writeTriggers.setConsumers(combined.consumers);
+  deps.writeTriggers.setWebSockets(webSockets);
   const tasks = {
     ...combined.tasks,
-    [RESOURCE_CHANGED_TASK]: dispatchChangesTask({
-      pool: deps.pool,
-      queue: deps.queue,
-      consumers: combined.consumers,
-      webSockets,
-      maxAttempts: deps.config.jobs.deliveryMaxAttempts,
-    }),
     [REST_HOOK_TASK]: restHookTask({ pool: deps.pool, systemRepo: deps.systemRepo }),
   };
   if (deps.config.jobs.run) {

@@ -18,8 +18,11 @@ import { PostgresRepository } from './fhir/repository/postgresRepository.ts';
 import { createApp, FHIR_PATH } from './http/app.ts';
 import { seedDemoData, type DemoCredentials } from './seed/demoData.ts';
 import { startBackgroundWork, type BackgroundDeps } from './background.ts';
-import { attachJobQueue, JobQueue } from './jobs/jobQueue.ts';
+import { JobQueue } from './jobs/jobQueue.ts';
+import { attachWriteTriggers, WriteTriggers } from './subscriptions/writeTriggers.ts';
 import { botModule, deployBuiltInBots } from './bots/index.ts';
+import { notificationModule } from './notifications/index.ts';
+import { attachSubscriptionWebSockets, registerWebSocketOperations } from './subscriptions/websocket/index.ts';
 
 export interface RunningServer {
   /** e.g. http://localhost:8103 */
@@ -58,7 +61,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       deadWorkerTimeoutMs: config.jobs.deadWorkerTimeoutSeconds * 1000,
     });
     await queue.migrate();
-    attachJobQueue(pool, queue);
+    const writeTriggers = new WriteTriggers({ queue, maxAttempts: config.jobs.deliveryMaxAttempts });
+    attachWriteTriggers(pool, writeTriggers);
     const redis = await connectRedis(config.redisUrl);
     if (redis) {
       closers.unshift(async () => void (await redis.quit()));
@@ -105,17 +109,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       server.listen(config.port, resolve);
     });
     const port = (server.address() as { port: number }).port;
-    const deps: BackgroundDeps = { config, pool, redis, queue, fhirBaseUrl, systemRepo, audit, router };
-    // websocket: const webSockets = attachSubscriptionWebSockets(server, { ... });
-    // websocket: registerWebSocketOperations(router, { ... });
-    const webSockets = undefined;
+    const deps: BackgroundDeps = { config, pool, redis, queue, writeTriggers, fhirBaseUrl, systemRepo, audit, router };
+    // websocket: the Subscription websocket channel on this listener, and Subscription/{id}/$get-ws-binding-token.
+    const subscriptionWebSockets = attachSubscriptionWebSockets(server, {
+      ...deps,
+      baseUrl: config.baseUrl,
+    });
+    registerWebSocketOperations(router, { pool, baseUrl: config.baseUrl });
+    closers.unshift(() => subscriptionWebSockets.close()); // websocket: it also closes itself once the listener does
     if (config.jobs.builtInBots) {
       await deployBuiltInBots(systemRepo);
     }
     const background = await startBackgroundWork(
       deps,
-      [botModule(deps, auth.provider, `http://127.0.0.1:${port}`)],
-      webSockets
+      [botModule(deps, auth.provider, `http://127.0.0.1:${port}`), notificationModule(deps)],
+      subscriptionWebSockets
     );
     closers.unshift(() => background.stop());
     closers.unshift(

@@ -5,9 +5,9 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import type { Db } from '../db/pool.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
 import type { JobHandler } from '../jobs/jobQueue.ts';
-import type { ExecuteBotPayload } from '../subscriptions/dispatchChanges.ts';
+import type { ExecuteBotPayload } from '../subscriptions/writeTriggers.ts';
 import { loadVersions } from '../subscriptions/loadVersions.ts';
-import type { ResourceChange } from '../subscriptions/resourceChanges.ts';
+import type { ResourceChange } from '../subscriptions/loadVersions.ts';
 import { recordDeliveryError } from '../subscriptions/subscriptionErrors.ts';
 import { loadBotCode } from './botCode.ts';
 import { botClientId, type BotIdentities } from './botIdentity.ts';
@@ -99,7 +99,8 @@ export function executeBotTask(options: ExecuteBotOptions): JobHandler {
       outcome: result.ok ? 'success' : 'failure',
       outcomeText: result.ok ? undefined : result.error,
       recorded: new Date(),
-      agent: { clientId: botClientId(bot.id), name: bot.name },
+      // The bot's OAuth client only: an agent name would be recorded as a human user's (AuditEntry.agent.name).
+      agent: { clientId: botClientId(bot.id) },
       entity: {
         reference: `Bot/${bot.id}`,
         detail: {

@@ -1,7 +1,7 @@
 // The bot runtime as a background module: execute-bot and scheduled-bot jobs, $deploy/$execute, built-in bots.
 import type Provider from 'oidc-provider';
 import type { BackgroundDeps, BackgroundModule } from '../background.ts';
-import { EXECUTE_BOT_TASK } from '../subscriptions/dispatchChanges.ts';
+import { EXECUTE_BOT_TASK } from '../subscriptions/writeTriggers.ts';
 import { BotIdentities } from './botIdentity.ts';
 import { registerBotOperations } from './botOperations.ts';
 import { BotWorkerPool } from './botWorkerPool.ts';

@@ -3,7 +3,7 @@ import { parseCronItems, type TimestampDigest } from 'graphile-worker';
 import type { Bot } from '@medplum/fhirtypes';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
 import type { JobHandler, JobQueue } from '../jobs/jobQueue.ts';
-import { EXECUTE_BOT_TASK, type ExecuteBotPayload } from '../subscriptions/dispatchChanges.ts';
+import { EXECUTE_BOT_TASK, type ExecuteBotPayload } from '../subscriptions/writeTriggers.ts';
 
 export const SCHEDULED_BOTS_TASK = 'run-scheduled-bots';
 

@@ -139,15 +139,3 @@ export class JobQueue {
     this.runner = undefined;
   }
 }
-
-const queues = new WeakMap<object, JobQueue>();
-
-/** Makes every repository on this pool queue the work its writes trigger (see resourceChanges.ts). */
-export function attachJobQueue(pool: Db, queue: JobQueue): void {
-  queues.set(pool, queue);
-}
-
-/** The queue of a pool, if the server attached one (bare pools in unit tests have none). */
-export function jobQueueOf(pool: Db): JobQueue | undefined {
-  return queues.get(pool);
-}

@@ -4,7 +4,7 @@ import type { WithId } from '@medplum/core';
 import type { Queryable } from '../db/pool.ts';
 import { parseSubscriptionCriteria, type SubscriptionCriteria } from './subscriptionCriteria.ts';
 import { subscribedInteractions } from './subscriptionExtensions.ts';
-import type { ChangeInteraction } from './resourceChanges.ts';
+import type { ChangeInteraction } from './writeTriggers.ts';
 
 export interface ActiveSubscription {
   subscription: WithId<Subscription>;

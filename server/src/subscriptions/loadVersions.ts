@@ -1,7 +1,9 @@
 // Reads the stored versions a resource-changed job names, and the version before one (for FHIRPath criteria).
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/pool.ts';
-import type { ResourceChange } from './resourceChanges.ts';
+
+/** One stored version: [resourceType, id, versionId, interaction], as job payloads carry it. */
+export type ResourceChange = [string, string, string, string];
 
 /** The content of each named version, keyed "Type/id/versionId"; one query for the whole job. */
 export async function loadVersions(db: Queryable, changes: ResourceChange[]): Promise<Map<string, Resource>> {

@@ -5,7 +5,7 @@ import type { Db } from '../db/pool.ts';
 import type { JobHandler } from '../jobs/jobQueue.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
 import { loadVersions } from './loadVersions.ts';
-import type { ResourceChange } from './resourceChanges.ts';
+import type { ResourceChange } from './loadVersions.ts';
 import { recordDeliveryError } from './subscriptionErrors.ts';
 import { secretOf } from './subscriptionExtensions.ts';
 

@@ -1,6 +1,6 @@
 // The Subscription extensions the server reads (Medplum's URLs, so Subscriptions written for Medplum work here too).
 import type { Subscription } from '@medplum/fhirtypes';
-import type { ChangeInteraction } from './resourceChanges.ts';
+import type { ChangeInteraction } from './writeTriggers.ts';
 
 export const SUBSCRIPTION_EXTENSIONS = {
   /** valueCode create | update | delete; repeatable. Without it: create and update. */

@@ -40,7 +40,7 @@ import {
   searchByReference,
   type SearchIndexRows,
 } from '../search/index.ts';
-import { queueResourceChanges } from '../../subscriptions/resourceChanges.ts';
+import { writeTriggersOf } from '../../subscriptions/writeTriggers.ts';
 import { prepareSubscription } from '../../subscriptions/validateSubscription.ts';
 import { toOperationOutcomeError } from './databaseErrors.ts';
 import { timeOrderedId } from './timeOrderedId.ts';
@@ -68,6 +68,8 @@ export interface RepositoryContext {
 /** A version waiting to be written when the transaction flushes. */
 interface PendingVersion {
   row: ResourceVersionRow;
+  /** The stamped resource (what Subscriptions and bots are given). */
+  resource: WithId<Resource>;
   index?: SearchIndexRows;
   replacesExisting: boolean;
 }
@@ -83,6 +85,8 @@ export class PostgresRepository extends FhirRepository {
   private pending: PendingVersion[] = [];
   /** Who may see and change what (server/src/access); one per request, shared with its transaction. */
   readonly policy: AccessPolicy;
+  /** What to do once this transaction commits (websocket notifications of its writes). */
+  private afterCommit: (() => void)[] = [];
 
   constructor(pool: Db, context: RepositoryContext, client?: DbClient) {
     super();
@@ -206,7 +210,8 @@ export class PostgresRepository extends FhirRepository {
           },
         ]);
         await deleteSearchIndexRows(tx.db, resourceType, [id]);
-        await queueResourceChanges(this.pool, tx.db, [[resourceType, id, versionId, 'delete']]);
+        const last = parseStored<WithId<Resource>>(current.content);
+        await tx.triggerWork([{ resource: { ...last, meta: { ...last.meta, versionId } }, interaction: 'delete' }]);
       },
       { resourceTypes: [resourceType] as TransactionOptions['resourceTypes'] }
     );
@@ -253,6 +258,7 @@ export class PostgresRepository extends FhirRepository {
         operation,
         content: JSON.stringify(stamped),
       },
+      resource: stamped,
       index: buildSearchIndexRows(stamped),
       replacesExisting: false,
     };
@@ -295,14 +301,22 @@ export class PostgresRepository extends FhirRepository {
         this.db,
         batch.flatMap((v) => (v.index ? [v.index] : []))
       );
-      // Subscriptions and bots: queued in this same transaction, so a committed write is never missed.
-      await queueResourceChanges(
-        this.pool,
-        this.db,
-        batch.map((v) => [v.row.resourceType, v.row.id, v.row.versionId, v.row.operation])
-      );
+      await this.triggerWork(batch.map((v) => ({ resource: v.resource, interaction: v.row.operation })));
     } catch (err) {
       throw toOperationOutcomeError(err);
+    }
+  }
+
+  /**
+   * Subscriptions, bots and notifications: the jobs these versions trigger are queued in this same transaction, so a
+   * committed write never misses its alert and a rolled-back one never has one (server/src/subscriptions).
+   */
+  private async triggerWork(
+    written: { resource: Resource; interaction: 'create' | 'update' | 'delete' }[]
+  ): Promise<void> {
+    const after = await writeTriggersOf(this.pool)?.onWrite(this.db, written, this.context.caller);
+    if (after) {
+      this.afterCommit.push(after);
     }
   }
 
@@ -540,6 +554,9 @@ export class PostgresRepository extends FhirRepository {
       const result = await callback(tx);
       await tx.flush();
       await client.query('COMMIT');
+      for (const after of tx.afterCommit.splice(0)) {
+        after();
+      }
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -39,7 +39,10 @@ export interface SubscriptionWebSockets {
    * match a committed change: numbers the event and hands it to the instances holding sockets bound to it.
    */
   notify(subscription: WithId<Subscription>, change: CommittedChange): Promise<void>;
-  /** Closes every socket (1001), then the Redis subscriber and timers. Call before closing the HTTP server. */
+  /**
+   * Closes every socket (1001 going away), then the Redis subscriber and timers. Runs by itself once the HTTP server
+   * stops listening (server.close() would otherwise wait for the sockets); calling it first is quicker.
+   */
   close(): Promise<void>;
 }
 
@@ -48,6 +51,8 @@ export const DEFAULT_HEARTBEAT_SECONDS = 30;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Protocol-level pings find dead connections: a socket that did not answer the previous one is terminated. */
 const PING_INTERVAL_MS = 30_000;
+/** How often the channel looks whether its HTTP server stopped listening. */
+const SHUTDOWN_WATCH_MS = 200;
 
 /** Serves websocket subscriptions on `httpServer`'s upgrades to /ws/subscriptions-r4. */
 export function attachSubscriptionWebSockets(
@@ -118,6 +123,15 @@ export function attachSubscriptionWebSockets(
       }
     }
   }, PING_INTERVAL_MS).unref();
+  // server.close() waits for every connection, upgraded ones included: once the HTTP server stops listening, the
+  // channel closes itself, so that a shutdown which closes the listener first still finishes.
+  let wasListening = httpServer.listening;
+  const shutdownWatch = setInterval(() => {
+    if (wasListening && !httpServer.listening) {
+      void channel.close();
+    }
+    wasListening ||= httpServer.listening;
+  }, SHUTDOWN_WATCH_MS).unref();
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (pathOf(req.url) !== SUBSCRIPTIONS_WEBSOCKET_PATH) {
@@ -132,10 +146,10 @@ export function attachSubscriptionWebSockets(
   };
   httpServer.on('upgrade', onUpgrade);
 
-  let closed = false;
-  return {
+  let closing: Promise<void> | undefined;
+  const channel: SubscriptionWebSockets = {
     async notify(subscription, change) {
-      if (closed) {
+      if (closing) {
         return;
       }
       const eventNumber = await counter.next(subscription.id);
@@ -147,19 +161,20 @@ export function attachSubscriptionWebSockets(
         change,
       });
     },
-    async close() {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      httpServer.off('upgrade', onUpgrade);
-      clearInterval(pinger);
-      await closeSockets(wss);
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await fanout.close();
-      await ownRedis?.quit().catch(() => ownRedis.disconnect());
+    close() {
+      closing ??= (async () => {
+        httpServer.off('upgrade', onUpgrade);
+        clearInterval(pinger);
+        clearInterval(shutdownWatch);
+        await closeSockets(wss);
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        await fanout.close();
+        await ownRedis?.quit().catch(() => ownRedis.disconnect());
+      })();
+      return closing;
     },
   };
+  return channel;
 }
 
 function openRedis(url: string): Redis {
