@@ -39,6 +39,30 @@ export function isMonitoringCarePlan(carePlan: CarePlan, now: Date): boolean {
   );
 }
 
+/** How long a programme's PlanDefinition (its default thresholds) is reused by the runs of one bot worker. */
+export const PROGRAMME_CACHE_MS = 30_000;
+
+const programmes = new Map<string, { programme: PlanDefinition | undefined; until: number }>();
+
+/**
+ * The programme a CarePlan instantiates. Programme defaults change rarely and only through clinical governance, so
+ * a bot reuses one for 30 s instead of reading it for every reading (patient CarePlans and Goals, which clinicians
+ * change, are read on every run). Only real clients are cached, keyed by server (test fakes have no base URL).
+ */
+async function readProgramme(medplum: BotClient, url: string): Promise<PlanDefinition | undefined> {
+  const server = (medplum as { getBaseUrl?: () => string }).getBaseUrl?.();
+  const key = `${server} ${url}`;
+  const cached = server ? programmes.get(key) : undefined;
+  if (cached && cached.until > Date.now()) {
+    return cached.programme;
+  }
+  const programme = (await medplum.searchResources('PlanDefinition', { url }))[0];
+  if (server) {
+    programmes.set(key, { programme, until: Date.now() + PROGRAMME_CACHE_MS });
+  }
+  return programme;
+}
+
 /**
  * The patient's monitoring context, or undefined when the patient has no active monitoring CarePlan. With several,
  * the most recently updated is used (one programme per patient is assumed).
@@ -56,7 +80,7 @@ export async function loadMonitoringContext(
     return undefined;
   }
   const url = (carePlan.instantiatesCanonical?.[0] ?? '').split('|')[0];
-  const programme = (await medplum.searchResources('PlanDefinition', { url }))[0];
+  const programme = await readProgramme(medplum, url);
   const goalIds = (carePlan.goal ?? [])
     .map((g) => g.reference ?? '')
     .filter((r) => r.startsWith('Goal/'))

@@ -39,7 +39,9 @@ const SHARED_TYPES: ReadonlySet<string> = new Set(['CarePlan', 'PlanDefinition',
 /** The client with its monitoring-context searches shared between the rules of one run. */
 function sharingMonitoringReads(client: BotClient): BotClient {
   const searches = new Map<string, ReturnType<BotClient['searchResources']>>();
+  const server = (client as { getBaseUrl?: () => string }).getBaseUrl?.bind(client);
   return {
+    ...(server ? { getBaseUrl: server } : {}),
     searchResources: ((resourceType: string, query: unknown) => {
       if (!SHARED_TYPES.has(resourceType)) {
         return client.searchResources(resourceType as 'Observation', query as undefined);
