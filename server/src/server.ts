@@ -22,6 +22,7 @@ import { JobQueue } from './jobs/jobQueue.ts';
 import { attachWriteTriggers, WriteTriggers } from './subscriptions/writeTriggers.ts';
 import { botModule, deployBuiltInBots } from './bots/index.ts';
 import { notificationModule } from './notifications/index.ts';
+import { alertEscalationModule, registerAlertOperations } from './alerts/index.ts';
 import { attachSubscriptionWebSockets, registerWebSocketOperations } from './subscriptions/websocket/index.ts';
 
 export interface RunningServer {
@@ -78,6 +79,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     auditAuthorizationEvents(auth.provider, audit);
 
     const router = new FhirRouter();
+    registerAlertOperations(router);
     registerConformanceOperations(router, {
       baseUrl: config.baseUrl,
       fhirBaseUrl,
@@ -122,7 +124,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     }
     const background = await startBackgroundWork(
       deps,
-      [botModule(deps, auth.provider, `http://127.0.0.1:${port}`), notificationModule(deps)],
+      [
+        botModule(deps, auth.provider, `http://127.0.0.1:${port}`),
+        notificationModule(deps),
+        alertEscalationModule(deps),
+      ],
       subscriptionWebSockets
     );
     closers.unshift(() => background.stop());

@@ -97,7 +97,19 @@ describe('built resources', () => {
 
 describe('the rpm-alert profile refuses', () => {
   test.each([
-    ['an open alert with a mitigation', { mitigation: [{ action: { text: 'seen' } }] }, /rpm-al-2/],
+    [
+      'an open alert with a resolved mitigation',
+      {
+        mitigation: [
+          {
+            action: {
+              coding: [{ system: 'http://rpm-platform.org/fhir/CodeSystem/rpm-alert-action', code: 'resolved' }],
+            },
+          },
+        ],
+      },
+      /rpm-al-2/,
+    ],
     ['an alert without its clinical source', { extension: [] }, /rpm-al-1/],
     [
       'an identifier of another patient',

@@ -19,6 +19,8 @@ export interface BotRun {
 
 export interface BotRunResult {
   ok: boolean;
+  /** The run never finished through no fault of its own (its worker was replaced): run it again at once. */
+  interrupted?: boolean;
   returnValue?: unknown;
   error?: string;
   logs: string[];
@@ -98,7 +100,13 @@ export class BotWorkerPool {
     }
     for (const [, pending] of slot.pending) {
       clearTimeout(pending.timer);
-      pending.resolve({ ok: false, error: reason, logs: [], durationMs: Date.now() - pending.started });
+      pending.resolve({
+        ok: false,
+        interrupted: true,
+        error: reason,
+        logs: [],
+        durationMs: Date.now() - pending.started,
+      });
     }
     slot.pending.clear();
     if (this.closed) {

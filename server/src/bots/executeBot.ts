@@ -51,13 +51,15 @@ export async function runBot(
     input,
     secrets: {},
   };
-  return options.workers.run({
-    codeUrl,
-    event,
-    accessToken: await options.identities.tokenFor(bot),
-    baseUrl: options.apiBaseUrl,
-    timeoutMs,
-  });
+  const accessToken = await options.identities.tokenFor(bot);
+  // A run cut short because another bot on its worker ran over time (or out of memory) is not this bot's failure:
+  // it runs again at once rather than waiting out the queue's back-off.
+  for (let attempt = 1; ; attempt++) {
+    const result = await options.workers.run({ codeUrl, event, accessToken, baseUrl: options.apiBaseUrl, timeoutMs });
+    if (result.ok || !result.interrupted || attempt >= 3) {
+      return result;
+    }
+  }
 }
 
 /** The patient an input is about, for the audit trail. */

@@ -45,9 +45,39 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const quiet = new Logger(() => (level: string, message: string) => {
   if (level === 'error' || level === 'warning') {
-    console.error(`[jobs] ${message}`);
+    // One line per failure (the job's error message); stack traces of expected failures (a receiver down) are noise.
+    console.error(`[jobs] ${message.split('\n')[0]}`);
   }
 });
+
+/** The pool, except that its clients skip graphile-worker's `pg_notify('worker:migrate', …)`. */
+function withoutMigrationAnnouncements(pool: Db): Db {
+  const isAnnouncement = (text: unknown, values: unknown): boolean =>
+    typeof text === 'string' && text.includes('pg_notify') && Array.isArray(values) && values[0] === 'worker:migrate';
+  return new Proxy(pool, {
+    get(target, property, receiver) {
+      if (property !== 'connect') {
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return async () => {
+        const client = await target.connect();
+        return new Proxy(client, {
+          get(clientTarget, clientProperty, clientReceiver) {
+            const value = Reflect.get(clientTarget, clientProperty, clientReceiver);
+            if (clientProperty !== 'query') {
+              return typeof value === 'function' ? value.bind(clientTarget) : value;
+            }
+            return (text: unknown, values?: unknown, ...rest: unknown[]) =>
+              isAnnouncement(text, values)
+                ? Promise.resolve({ rows: [], rowCount: 0 })
+                : (value as (...args: unknown[]) => unknown).call(clientTarget, text, values, ...rest);
+          },
+        });
+      };
+    },
+  });
+}
 
 export class JobQueue {
   readonly schema: string;
@@ -63,9 +93,17 @@ export class JobQueue {
     this.options = options;
   }
 
-  /** Creates or upgrades the queue's tables (graphile-worker's own migrations). */
+  /**
+   * Creates or upgrades the queue's tables (graphile-worker's own migrations). graphile-worker announces each
+   * breaking migration with a database-wide NOTIFY that makes every running worker of every schema shut down (and
+   * set process.exitCode 57). That is right for an upgrade of a schema in use, and wrong when the schema is brand new:
+   * nothing can be running on it, yet other deployments (or test servers) sharing the database would stop. So the
+   * announcement is left out when the schema did not exist before.
+   */
   async migrate(): Promise<void> {
-    await runMigrations({ pgPool: this.options.pool, schema: this.schema, logger: quiet });
+    const { rows } = await this.options.pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema]);
+    const pgPool = rows.length > 0 ? this.options.pool : withoutMigrationAnnouncements(this.options.pool);
+    await runMigrations({ pgPool, schema: this.schema, logger: quiet });
   }
 
   /**

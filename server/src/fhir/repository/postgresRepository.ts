@@ -74,6 +74,12 @@ interface PendingVersion {
   replacesExisting: boolean;
 }
 
+/** What every repository on one database transaction shares. */
+interface TransactionState {
+  pending: PendingVersion[];
+  afterCommit: (() => void)[];
+}
+
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export class PostgresRepository extends FhirRepository {
@@ -81,16 +87,18 @@ export class PostgresRepository extends FhirRepository {
   readonly context: RepositoryContext;
   /** Set when this repository runs inside a database transaction. */
   private readonly client: DbClient | undefined;
-  /** Creates buffered inside a transaction, written in bulk before the next read and at commit. */
-  private pending: PendingVersion[] = [];
+  /**
+   * Inside a transaction: creates buffered to be written in bulk before the next read and at commit, and what to do
+   * once it has committed (websocket notifications of its writes). Shared by every repository on the transaction.
+   */
+  private readonly transaction: TransactionState;
   /** Who may see and change what (server/src/access); one per request, shared with its transaction. */
   readonly policy: AccessPolicy;
-  /** What to do once this transaction commits (websocket notifications of its writes). */
-  private afterCommit: (() => void)[] = [];
 
-  constructor(pool: Db, context: RepositoryContext, client?: DbClient) {
+  constructor(pool: Db, context: RepositoryContext, client?: DbClient, transaction?: TransactionState) {
     super();
     this.pool = pool;
+    this.transaction = transaction ?? { pending: [], afterCommit: [] };
     this.context = context;
     this.client = client;
     this.policy = accessPolicyFor(context);
@@ -101,6 +109,14 @@ export class PostgresRepository extends FhirRepository {
           throw toOperationOutcomeError(err);
         }),
     };
+  }
+
+  /**
+   * The server itself, in this repository's transaction: for work done on a caller's behalf once the caller's own
+   * access has been checked (e.g. the email and SMS of an escalation, which only the server may have sent).
+   */
+  asServer(): PostgresRepository {
+    return new PostgresRepository(this.pool, { ...this.context, caller: undefined }, this.client, this.transaction);
   }
 
   /** One primary database for now; read replicas would be chosen here. */
@@ -267,8 +283,8 @@ export class PostgresRepository extends FhirRepository {
   /** Inside a transaction creates wait in a buffer (bulk-written later); elsewhere they commit now. */
   private async writeVersions(versions: PendingVersion[]): Promise<void> {
     if (this.client) {
-      this.pending.push(...versions);
-      if (versions.some((v) => v.replacesExisting) || this.pending.length >= 500) {
+      this.transaction.pending.push(...versions);
+      if (versions.some((v) => v.replacesExisting) || this.transaction.pending.length >= 500) {
         await this.flush();
       }
       return;
@@ -278,11 +294,10 @@ export class PostgresRepository extends FhirRepository {
 
   /** Writes every buffered version: one statement per table for the whole buffer. */
   async flush(): Promise<void> {
-    if (this.pending.length === 0) {
+    if (this.transaction.pending.length === 0) {
       return;
     }
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.transaction.pending.splice(0);
     try {
       await writeResourceVersions(
         this.db,
@@ -316,7 +331,7 @@ export class PostgresRepository extends FhirRepository {
   ): Promise<void> {
     const after = await writeTriggersOf(this.pool)?.onWrite(this.db, written, this.context.caller);
     if (after) {
-      this.afterCommit.push(after);
+      this.transaction.afterCommit.push(after);
     }
   }
 
@@ -554,7 +569,7 @@ export class PostgresRepository extends FhirRepository {
       const result = await callback(tx);
       await tx.flush();
       await client.query('COMMIT');
-      for (const after of tx.afterCommit.splice(0)) {
+      for (const after of tx.transaction.afterCommit.splice(0)) {
         after();
       }
       return result;

@@ -35,7 +35,7 @@ export interface SubscriptionWebSocketDeps {
 
 export interface SubscriptionWebSockets {
   /**
-   * Called (by the dispatcher, on whichever instance matched) for an active websocket Subscription whose criteria
+   * Called (by the write triggers, on the instance that matched the write) for an active websocket Subscription whose criteria
    * match a committed change: numbers the event and hands it to the instances holding sockets bound to it.
    */
   notify(subscription: WithId<Subscription>, change: CommittedChange): Promise<void>;

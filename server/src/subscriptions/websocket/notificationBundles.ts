@@ -10,7 +10,7 @@ function statusEntry(
   subscriptionId: string,
   type: SubscriptionStatus['type'],
   status: StatusCode,
-  eventsSinceSubscriptionStart: number,
+  eventsSinceSubscriptionStart: number | undefined,
   notificationEvent?: SubscriptionStatus['notificationEvent']
 ): BundleEntry {
   const id = crypto.randomUUID();
@@ -21,7 +21,9 @@ function statusEntry(
       id,
       status,
       type,
-      eventsSinceSubscriptionStart: String(eventsSinceSubscriptionStart),
+      ...(eventsSinceSubscriptionStart === undefined
+        ? {}
+        : { eventsSinceSubscriptionStart: String(eventsSinceSubscriptionStart) }),
       ...(notificationEvent ? { notificationEvent } : {}),
       subscription: { reference: `Subscription/${subscriptionId}` },
     },
@@ -40,13 +42,13 @@ function historyBundle(entry: BundleEntry[]): Bundle {
   };
 }
 
-/** Sent once a socket is bound to a Subscription. */
-export function handshakeBundle(subscriptionId: string, status: StatusCode, eventCount: number): Bundle {
+/** Sent once a socket is bound to a Subscription (the count is left out when it could not be read). */
+export function handshakeBundle(subscriptionId: string, status: StatusCode, eventCount: number | undefined): Bundle {
   return historyBundle([statusEntry(subscriptionId, 'handshake', status, eventCount)]);
 }
 
 /** Sent every heartbeat period to a bound socket, so that it knows the binding is alive. */
-export function heartbeatBundle(subscriptionId: string, status: StatusCode, eventCount: number): Bundle {
+export function heartbeatBundle(subscriptionId: string, status: StatusCode, eventCount: number | undefined): Bundle {
   return historyBundle([statusEntry(subscriptionId, 'heartbeat', status, eventCount)]);
 }
 

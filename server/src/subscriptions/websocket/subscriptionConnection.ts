@@ -162,8 +162,7 @@ export class SubscriptionConnection {
     };
     this.bindings.set(subscriptionId, binding);
     this.deps.registry.add(subscriptionId, this);
-    const count = await this.deps.counter.current(subscriptionId);
-    this.sendJson(handshakeBundle(subscriptionId, status, count));
+    this.sendJson(handshakeBundle(subscriptionId, status, await this.eventCount(subscriptionId)));
   }
 
   private async unbind(token: string): Promise<void> {
@@ -183,9 +182,16 @@ export class SubscriptionConnection {
   private async sendHeartbeat(subscriptionId: string): Promise<void> {
     const binding = this.bindings.get(subscriptionId);
     if (binding) {
-      const count = await this.deps.counter.current(subscriptionId);
-      this.sendJson(heartbeatBundle(subscriptionId, binding.status, count));
+      this.sendJson(heartbeatBundle(subscriptionId, binding.status, await this.eventCount(subscriptionId)));
     }
+  }
+
+  /** The Subscription's event count; undefined (left out of the bundle) while Redis does not answer. */
+  private async eventCount(subscriptionId: string): Promise<number | undefined> {
+    return this.deps.counter.current(subscriptionId).catch((err: Error) => {
+      console.error('Websocket subscriptions: cannot read an event count:', err.message);
+      return undefined;
+    });
   }
 
   /** The binding's token expired: nothing more is sent for it until the client binds again with a fresh token. */

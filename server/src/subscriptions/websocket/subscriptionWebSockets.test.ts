@@ -43,7 +43,14 @@ beforeAll(() => {
   pool = createPool(process.env.RPM_TEST_DATABASE_URL as string, 5);
   repo = new PostgresRepository(pool, { fhirBaseUrl: FHIR_BASE });
 });
-afterAll(() => pool?.end());
+// Active Subscriptions apply to the whole test database: the other test files' servers would match them too.
+const createdSubscriptions: string[] = [];
+afterAll(async () => {
+  for (const id of createdSubscriptions) {
+    await repo.deleteResource('Subscription', id).catch(() => undefined);
+  }
+  await pool?.end();
+});
 
 interface Instance {
   url: string;
@@ -78,7 +85,7 @@ async function createPatient(): Promise<WithId<Patient>> {
 }
 
 async function createSubscription(criteria: string, extra: Partial<Subscription> = {}): Promise<WithId<Subscription>> {
-  return repo.createResource<Subscription>({
+  const subscription = await repo.createResource<Subscription>({
     resourceType: 'Subscription',
     status: 'active',
     reason: 'websocket test',
@@ -86,9 +93,11 @@ async function createSubscription(criteria: string, extra: Partial<Subscription>
     channel: { type: 'websocket' },
     ...extra,
   });
+  createdSubscriptions.push(subscription.id);
+  return subscription;
 }
 
-/** An Observation about the patient, stored, as the dispatcher would hand it over. */
+/** An Observation about the patient, stored, as the write triggers hand it over. */
 async function observationChange(patientId: string): Promise<CommittedChange> {
   const resource = await repo.createResource<Observation>({
     resourceType: 'Observation',
@@ -307,9 +316,9 @@ describe('one instance without Redis', () => {
     const socket = await openTestSocket(instance.url);
     const token = await bind(socket, subscription, systemCaller());
     socket.send({ type: 'unbind-from-token', payload: { token } });
-    socket.send({ type: 'ping' }); // handled after the unbind: it answers once the unbind was queued
-    await socket.next((m) => (m as { type?: string }).type === 'pong');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Binds and unbinds are handled in order: once this refusal arrives, the unbind is done.
+    socket.send({ type: 'unbind-from-token', payload: { token: 'y'.repeat(43) } });
+    await socket.next(isOutcome);
     await instance.channel.notify(subscription, await observationChange(patient.id));
     await expectNothing(socket, notificationOf('event-notification'), 500);
     socket.close();
@@ -371,6 +380,21 @@ describe('one instance without Redis', () => {
 });
 
 describe('closing', () => {
+  test('closing the HTTP server first (as server.ts does) still finishes: the channel closes its sockets', async () => {
+    const instance = await startInstance({});
+    const subscription = await createSubscription('Observation');
+    const socket = await openTestSocket(instance.url);
+    await bind(socket, subscription, systemCaller());
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      instance.httpServer.close(() => resolve());
+      instance.httpServer.closeAllConnections();
+    });
+    expect(await socket.closed).toBe(1001);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await instance.channel.close();
+  });
+
   test('close() closes the sockets (1001) and stops the heartbeats; the HTTP server then closes at once', async () => {
     const instance = await startInstance({ heartbeatSeconds: 1 });
     const subscription = await createSubscription('Observation');
