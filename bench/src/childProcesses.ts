@@ -50,7 +50,8 @@ function captureOutput(child: ChildProcess, logPath: string): () => string {
 export async function startFhirServer(
   databaseUrl: string,
   logPath: string,
-  timeoutMs = 120_000
+  timeoutMs = 120_000,
+  env: NodeJS.ProcessEnv = {}
 ): Promise<RunningChild> {
   const port = await freePort();
   const child = spawn(process.execPath, ['server/src/main.ts'], {
@@ -61,6 +62,9 @@ export async function startFhirServer(
       PORT: String(port),
       RPM_SEED_DEMO_DATA: 'false',
       NODE_ENV: 'development',
+      // The storage scenarios measure the FHIR server alone; the alerting scenario turns the alert bots on.
+      RPM_BUILT_IN_BOTS: 'false',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,7 @@
 // `npm run bench`: fresh database, FHIR server in its own process, load, raw insert limit, HTTP latency/throughput, one table.
 import fs from 'node:fs';
 import path from 'node:path';
+import { runAlertingScenario } from './alerting/alertingScenario.ts';
 import { auditedReadCount, auditEventCount, auditWriteRate, migrateBenchDatabase } from './auditWriteRate.ts';
 import { createBenchDatabase, type BenchDatabase } from './benchDatabase.ts';
 import { daysAgoDate, FHIR_BASE_PATH, heartRateSearchPath, observationReadPath, SEARCH_DAYS } from './benchRequests.ts';
@@ -72,6 +73,10 @@ async function run(options: BenchOptions, results: BenchResults, cleanup: Cleanu
   });
   results.machine = await machineInfo(database.url);
 
+  if (options.scenario === 'alerting') {
+    results.alerting = await runAlertingScenario(database, options, RESULTS_DIR, cleanup);
+    return;
+  }
   if (options.scenario === 'audit') {
     await migrateBenchDatabase(database.url);
     await measureAuditWrites(database, options, results, []);

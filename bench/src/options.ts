@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 
 /** `full`: the whole run (with the audit write rate at the end); `audit`: only the audit write rate. */
-export type BenchScenario = 'full' | 'audit';
+export type BenchScenario = 'full' | 'audit' | 'alerting';
 
 export interface BenchOptions {
   scenario: BenchScenario;
@@ -24,6 +24,15 @@ export interface BenchOptions {
   /** AuditEvents recorded through createAuditLog in the audit scenario (0 skips it in the full run). */
   auditEvents: number;
   seed: number;
+  /** Alerting scenario: enrolled patients, readings per second offered, for how long, red readings per 1,000. */
+  alertPatients: number;
+  alertRate: number;
+  alertSeconds: number;
+  redPerMille: number;
+  /** Alerting scenario: most reading POSTs outstanding at once. */
+  alertInFlight: number;
+  /** Alerting scenario: seconds of unmeasured readings first (on a tenth of the patients). */
+  alertWarmup: number;
   /** VACUUM (ANALYZE) after the load, before measuring reads (--no-vacuum to measure with cold statistics). */
   vacuum: boolean;
   /** Keep the database (and print its URL) instead of dropping it. */
@@ -49,7 +58,16 @@ and prints one table (also written to bench/results/latest.md).
   --raw-connections N       connections for the raw insert rate (default 4)
   --audit-events N          AuditEvents written through the audit log for its write rate (default 100000; 0 skips it)
   --scenario NAME           full (default): everything above, then the audit write rate;
-                            audit: only the audit log's write rate, on a fresh migrated database (no server)
+                            audit: only the audit log's write rate, on a fresh migrated database (no server);
+                            alerting: the alert pipeline: enrolled patients' devices post single readings at
+                            a fixed rate; latency from each red reading's commit to its alert and to the
+                            websocket notification
+  --alert-patients N        alerting: patients enrolled in the heart-failure programme (default 10000)
+  --alert-rate N            alerting: readings per second offered (default 500)
+  --alert-seconds S         alerting: how long the readings stream (default 60)
+  --red-per-mille N         alerting: red SpO2 readings per 1,000, each for a different patient (default 50)
+  --alert-in-flight N       alerting: most reading POSTs outstanding at once (default 64)
+  --alert-warmup S          alerting: unmeasured seconds of readings first, on a tenth of the patients (default 10)
   --seed N                  seed of the synthetic data (default 1)
   --no-vacuum               skip VACUUM (ANALYZE) between the load and the read measurements
   --keep                    keep the database instead of dropping it
@@ -71,6 +89,12 @@ const INTEGER_OPTIONS = {
   rawConnections: ['raw-connections', 4],
   auditEvents: ['audit-events', 100_000],
   seed: ['seed', 1],
+  alertPatients: ['alert-patients', 10_000],
+  alertRate: ['alert-rate', 500],
+  alertSeconds: ['alert-seconds', 60],
+  redPerMille: ['red-per-mille', 50],
+  alertInFlight: ['alert-in-flight', 64],
+  alertWarmup: ['alert-warmup', 10],
 } as const;
 
 type IntegerOption = keyof typeof INTEGER_OPTIONS;
@@ -98,15 +122,18 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       continue;
     }
     const value = Number(raw);
-    const minimum = key === 'warmup' || key === 'rawRows' || key === 'auditEvents' ? 0 : 1;
+    const minimum =
+      key === 'warmup' || key === 'rawRows' || key === 'auditEvents' || key === 'redPerMille' || key === 'alertWarmup'
+        ? 0
+        : 1;
     if (!Number.isInteger(value) || value < minimum) {
       throw new Error(`--${flag} must be an integer >= ${minimum}, got "${String(raw)}"`);
     }
     integers[key] = value;
   }
   const scenario = values.scenario ?? 'full';
-  if (scenario !== 'full' && scenario !== 'audit') {
-    throw new Error(`--scenario must be full or audit, got "${String(scenario)}"`);
+  if (scenario !== 'full' && scenario !== 'audit' && scenario !== 'alerting') {
+    throw new Error(`--scenario must be full, audit or alerting, got "${String(scenario)}"`);
   }
   if (scenario === 'audit' && integers.auditEvents === 0) {
     throw new Error('--scenario audit needs --audit-events >= 1');

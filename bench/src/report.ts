@@ -1,4 +1,6 @@
 // Turns one run's measurements into the single results table, with targets and PASS/FAIL.
+import type { AlertingResult } from './alerting/alertingScenario.ts';
+import { alertingRows } from './alerting/alertingReport.ts';
 import type { AuditWriteResult } from './auditWriteRate.ts';
 import type { CorrectnessCheck } from './checkReadAndSearch.ts';
 import type { MachineInfo } from './machine.ts';
@@ -43,6 +45,8 @@ export interface BenchResults {
   readThroughput?: HttpMeasurement;
   searchThroughput?: HttpMeasurement;
   helloThroughput?: HttpMeasurement;
+  /** Alerting scenario: the alert pipeline under a stream of device readings. */
+  alerting?: AlertingResult;
   /** Audit scenario: the audit log's sustained write rate. */
   auditWrite?: AuditWriteResult;
   /** The audit written by the server during the read-by-id throughput measurement. */
@@ -172,6 +176,9 @@ export function reportRows(results: BenchResults): ReportRow[] {
   if (options.scenario === 'audit') {
     return auditRows(results);
   }
+  if (options.scenario === 'alerting') {
+    return alertingRows(results.alerting, options.alertRate);
+  }
   const rows: ReportRow[] = [];
   const load = results.observationLoad;
   rows.push({
@@ -282,6 +289,12 @@ export function runFailed(results: BenchResults): boolean {
   if (results.options.scenario === 'audit') {
     return results.errors.length > 0 || !audit || auditLost;
   }
+  if (results.options.scenario === 'alerting') {
+    const alerting = results.alerting;
+    return (
+      results.errors.length > 0 || !alerting || alerting.latencies.missing > 0 || alerting.latencies.duplicated > 0
+    );
+  }
   const load = results.observationLoad;
   const measured = [
     results.readLatency,
@@ -313,7 +326,11 @@ export function renderReport(results: BenchResults): string {
   const lines: string[] = [];
   lines.push(`# RPM FHIR server benchmark, ${results.startedAt}`);
   lines.push('');
-  if (options.scenario === 'audit') {
+  if (options.scenario === 'alerting') {
+    lines.push(
+      `Run: alerting scenario: ${formatInteger(options.alertPatients)} patients enrolled in the heart-failure programme; their devices post single vital-sign readings (POST Observation) at ${options.alertRate}/s offered for ${options.alertSeconds} s, ${options.redPerMille / 10} % of them red SpO2 readings (one per patient), at most ${options.alertInFlight} in flight; the built-in alert bots on; a websocket Subscription on DetectedIssue. Commit times are the server's meta.lastUpdated; websocket times are the bench's clock (same machine).`
+    );
+  } else if (options.scenario === 'audit') {
     lines.push(
       `Run: audit scenario only: ${formatInteger(options.auditEvents)} synthetic AuditEvents through the server's createAuditLog, in the bench process, on a fresh migrated database (no FHIR server).`
     );

@@ -1,0 +1,52 @@
+// The alerting scenario's rows of the results table, with the issue's targets.
+import type { ReportRow } from '../report.ts';
+import { formatInteger, formatMs } from '../report.ts';
+import type { AlertingResult } from './alertingScenario.ts';
+import type { LatencySummary } from './alertLatency.ts';
+
+export const ALERTING_TARGETS = { ratePerSecond: 500, toDetectedIssueP95Ms: 100, toWebSocketP95Ms: 250 } as const;
+
+function latency(summary: LatencySummary): string {
+  return summary.count === 0
+    ? 'no samples'
+    : `p50 ${formatMs(summary.p50)} / p95 ${formatMs(summary.p95)} / p99 ${formatMs(summary.p99)} (max ${formatMs(summary.max)}, ${formatInteger(summary.count)} alerts)`;
+}
+
+export function alertingRows(result: AlertingResult | undefined, offeredRate: number): ReportRow[] {
+  if (!result) {
+    return [{ metric: 'Alerting scenario', value: 'not measured', target: '', result: 'FAIL' }];
+  }
+  const { stream, latencies } = result;
+  return [
+    {
+      metric: `Sustained readings committed (single POSTs, ${formatInteger(result.patients)} patients, ${offeredRate}/s offered)`,
+      value: `${formatInteger(stream.committedPerSecond)} obs/s (${formatInteger(stream.committed)} of ${formatInteger(stream.offered)} in ${stream.elapsedSeconds.toFixed(1)} s, ${formatInteger(stream.failed)} failed)`,
+      target: `≥ ${ALERTING_TARGETS.ratePerSecond} obs/s`,
+      result: stream.committedPerSecond >= ALERTING_TARGETS.ratePerSecond && stream.failed === 0 ? 'PASS' : 'FAIL',
+    },
+    {
+      metric: "Red reading's commit → its DetectedIssue's commit",
+      value: latency(latencies.toDetectedIssue),
+      target: `p95 ≤ ${ALERTING_TARGETS.toDetectedIssueP95Ms} ms`,
+      result:
+        latencies.toDetectedIssue.count > 0 && latencies.toDetectedIssue.p95 <= ALERTING_TARGETS.toDetectedIssueP95Ms
+          ? 'PASS'
+          : 'FAIL',
+    },
+    {
+      metric: "Red reading's commit → websocket notification of its alert",
+      value: latency(latencies.toWebSocket),
+      target: `p95 ≤ ${ALERTING_TARGETS.toWebSocketP95Ms} ms`,
+      result:
+        latencies.toWebSocket.count > 0 && latencies.toWebSocket.p95 <= ALERTING_TARGETS.toWebSocketP95Ms
+          ? 'PASS'
+          : 'FAIL',
+    },
+    {
+      metric: 'Alerts: red readings with exactly one alert',
+      value: `${formatInteger(latencies.alerted)} of ${formatInteger(latencies.expected)} (${formatInteger(latencies.missing)} missing, ${formatInteger(latencies.duplicated)} duplicated); last alert ${latencies.drainSeconds.toFixed(1)} s after the stream ended; ${formatInteger(result.websocketNotifications)} websocket notifications`,
+      target: 'all, none twice',
+      result: latencies.missing === 0 && latencies.duplicated === 0 ? 'PASS' : 'FAIL',
+    },
+  ];
+}

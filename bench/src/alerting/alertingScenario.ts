@@ -1,0 +1,86 @@
+// `npm run bench -- --scenario alerting`: 10,000 enrolled patients' devices post readings; how fast do alerts follow?
+import path from 'node:path';
+import type { BenchDatabase } from '../benchDatabase.ts';
+import { startFhirServer, stopChild } from '../childProcesses.ts';
+import type { Cleanup } from '../cleanup.ts';
+import { FhirClient } from '../fhirClient.ts';
+import { loadPatients } from '../loadPatients.ts';
+import type { BenchOptions } from '../options.ts';
+import { measureAlertLatency, waitForWarmupAlerts, type AlertLatencies } from './alertLatency.ts';
+import { listenForAlerts } from './alertWebSocket.ts';
+import { enrolPatients } from './enrolPatients.ts';
+import { streamReadings, type StreamResult } from './streamReadings.ts';
+
+export interface AlertingResult {
+  patients: number;
+  stream: Omit<StreamResult, 'readings'> & { committed: number; committedPerSecond: number };
+  latencies: AlertLatencies;
+  websocketNotifications: number;
+}
+
+const ADMIN_CLIENT = { clientId: 'rpm-admin', clientSecret: 'rpm-admin-secret' };
+
+export async function runAlertingScenario(
+  database: BenchDatabase,
+  options: BenchOptions,
+  resultsDir: string,
+  cleanup: Cleanup
+): Promise<AlertingResult> {
+  const log = path.join(resultsDir, 'server.log');
+  console.log('[setup] starting the FHIR server with the built-in alert bots…');
+  const server = await startFhirServer(database.url, log, 120_000, { RPM_BUILT_IN_BOTS: 'true' });
+  cleanup.add('stop FHIR server', () => stopChild(server));
+  const client = new FhirClient(server.origin, ADMIN_CLIENT);
+  await client.token();
+
+  console.log(`[alerting] creating ${options.alertPatients.toLocaleString('en-GB')} patients and their CarePlans…`);
+  const { patients } = await loadPatients(
+    client,
+    options.alertPatients,
+    options.bundleSize,
+    options.seed,
+    options.inFlight
+  );
+  await enrolPatients(client, patients, options.bundleSize, options.inFlight);
+  // Enrolment itself queued work (a resource-changed job per bundle): let it finish before measuring.
+  await new Promise((r) => setTimeout(r, 5_000));
+
+  // Warm-up on the first tenth of the patients (bot workers start, code loads, tokens are minted, caches fill); not
+  // measured. The measured stream uses the other patients, so its red readings each open a new alert.
+  const warmupPatients = patients.slice(0, Math.floor(patients.length / 10));
+  const measuredPatients = patients.slice(warmupPatients.length);
+  if (options.alertWarmup > 0) {
+    console.log(`[alerting] warm-up: ${options.alertWarmup} s at ${options.alertRate}/s (not measured)…`);
+    const warmup = await streamReadings(client, warmupPatients, {
+      rate: options.alertRate,
+      seconds: options.alertWarmup,
+      redShare: options.redPerMille / 1000,
+      maxInFlight: options.alertInFlight,
+    });
+    await waitForWarmupAlerts(client, warmup.readings);
+  }
+
+  const listener = await listenForAlerts(client);
+  cleanup.add('close websocket', async () => listener.close());
+  console.log(
+    `[alerting] streaming ${options.alertRate} readings/s for ${options.alertSeconds} s (${options.redPerMille / 10} % red), at most ${options.alertInFlight} in flight…`
+  );
+  const stream = await streamReadings(client, measuredPatients, {
+    rate: options.alertRate,
+    seconds: options.alertSeconds,
+    redShare: options.redPerMille / 1000,
+    maxInFlight: options.alertInFlight,
+  });
+  console.log(
+    `[alerting] ${stream.readings.length.toLocaleString('en-GB')} readings committed in ${stream.elapsedSeconds.toFixed(1)} s; waiting for their alerts…`
+  );
+  const latencies = await measureAlertLatency(client, stream.readings, listener, 180);
+  listener.close();
+  const { readings, ...rest } = stream;
+  return {
+    patients: measuredPatients.length,
+    stream: { ...rest, committed: readings.length, committedPerSecond: readings.length / stream.elapsedSeconds },
+    latencies,
+    websocketNotifications: listener.notifications,
+  };
+}
