@@ -18,6 +18,8 @@ export interface AlertLatencies {
   /** Red readings with exactly one alert implicating them. */
   alerted: number;
   missing: number;
+  /** How long after the stream the bench waited for alerts (missing = none by then: late, not necessarily lost). */
+  waitSeconds: number;
   /** Red readings whose patient had more than one alert. */
   duplicated: number;
   toDetectedIssue: LatencySummary;
@@ -89,6 +91,7 @@ export async function measureAlertLatency(
     expected: reds.length,
     alerted: reds.length - pending.size - duplicated,
     missing: pending.size,
+    waitSeconds: timeoutSeconds,
     duplicated,
     toDetectedIssue: summarise(toDetectedIssue),
     toWebSocket: summarise(toWebSocket),

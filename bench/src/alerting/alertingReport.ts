@@ -44,7 +44,7 @@ export function alertingRows(result: AlertingResult | undefined, offeredRate: nu
     },
     {
       metric: 'Alerts: red readings with exactly one alert',
-      value: `${formatInteger(latencies.alerted)} of ${formatInteger(latencies.expected)} (${formatInteger(latencies.missing)} missing, ${formatInteger(latencies.duplicated)} duplicated); last alert ${latencies.drainSeconds.toFixed(1)} s after the stream ended; ${formatInteger(result.websocketNotifications)} websocket notifications`,
+      value: `${formatInteger(latencies.alerted)} of ${formatInteger(latencies.expected)} (${formatInteger(latencies.missing)} without an alert ${latencies.waitSeconds} s after the stream ended, ${formatInteger(latencies.duplicated)} duplicated); last alert found ${latencies.drainSeconds.toFixed(1)} s after the stream ended; ${formatInteger(result.websocketNotifications)} websocket notifications`,
       target: 'all, none twice',
       result: latencies.missing === 0 && latencies.duplicated === 0 ? 'PASS' : 'FAIL',
     },
