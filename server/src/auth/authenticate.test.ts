@@ -86,7 +86,8 @@ describe('authenticate', () => {
     const shortLived = await startAuthTestServer({
       RPM_ADMIN_CLIENT_ID: adminId,
       RPM_ADMIN_CLIENT_SECRET: SECRET,
-      RPM_ACCESS_TOKEN_TTL: '1',
+      // Long enough that the first use is inside it even on a loaded CI machine.
+      RPM_ACCESS_TOKEN_TTL: '5',
       BASE_URL: server.baseUrl,
     });
     try {
@@ -95,9 +96,9 @@ describe('authenticate', () => {
         { grant_type: 'client_credentials', scope: 'system/*.rs' },
         basicAuth(adminId, SECRET)
       );
-      expect(body.expires_in).toBe(1);
+      expect(body.expires_in).toBe(5);
       expect((await get('/whoami', String(body.access_token))).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await new Promise((resolve) => setTimeout(resolve, 6100));
       await expect401(await get('/whoami', String(body.access_token)), 'invalid_token');
     } finally {
       await shortLived.close();
