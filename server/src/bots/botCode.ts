@@ -58,7 +58,11 @@ export async function loadBotCode(repo: PostgresRepository, bot: Bot): Promise<s
   const hash = crypto.createHash('sha256').update(code).digest('hex');
   await fs.mkdir(CODE_DIR, { recursive: true, mode: 0o700 });
   const file = path.join(CODE_DIR, `${hash}.mjs`);
-  await fs.writeFile(file, code, { mode: 0o600 });
+  // Other processes on this host may be importing the same file: never truncate it in place. Write a private
+  // temporary file and rename it over (atomic), so an importer sees the whole file or none.
+  const temporary = `${file}.${process.pid}.${crypto.randomUUID()}.tmp`;
+  await fs.writeFile(temporary, code, { mode: 0o600 });
+  await fs.rename(temporary, file);
   const url = pathToFileURL(file).href;
   loaded.set(reference, url);
   return url;

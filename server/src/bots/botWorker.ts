@@ -27,6 +27,7 @@ export interface BotResultMessage {
 type BotModule = { handler?: (medplum: MedplumClient, event: BotEvent) => unknown };
 
 const modules = new Map<string, Promise<BotModule>>();
+const loadAttempts = new Map<string, number>();
 const logsOfRun = new AsyncLocalStorage<string[]>();
 const MAX_LOG_LINES = 200;
 
@@ -46,11 +47,18 @@ async function run(message: BotRunMessage): Promise<BotResultMessage> {
     try {
       let loading = modules.get(message.codeUrl);
       if (!loading) {
-        loading = import(message.codeUrl) as Promise<BotModule>;
+        // Node caches a module by URL, a broken load too: a retry imports under a new query string.
+        const attempt = (loadAttempts.get(message.codeUrl) ?? 0) + 1;
+        loadAttempts.set(message.codeUrl, attempt);
+        loading = import(attempt === 1 ? message.codeUrl : `${message.codeUrl}?load=${attempt}`) as Promise<BotModule>;
         modules.set(message.codeUrl, loading);
       }
-      const bot = await loading;
+      const bot = await loading.catch((err: unknown) => {
+        modules.delete(message.codeUrl); // A failed load is tried again by the next run.
+        throw err;
+      });
       if (typeof bot.handler !== 'function') {
+        modules.delete(message.codeUrl);
         throw new Error('The bot code does not export a handler function');
       }
       const medplum = new MedplumClient({ baseUrl: message.baseUrl, fetch, cacheTime: 0, autoBatchTime: 0 });
