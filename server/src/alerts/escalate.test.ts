@@ -17,7 +17,8 @@ import {
   type AlertWorld,
 } from './alertTestWorld.ts';
 
-const ctx = useTestServer();
+// Jobs off: these tests read the notifications as created, before any sender would process them.
+const ctx = useTestServer({ RPM_RUN_JOBS: 'false' });
 let world: AlertWorld;
 
 beforeAll(async () => {

@@ -4,11 +4,14 @@ import { migrate } from '../db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from './testDatabase.ts';
 
 let database: TestDatabase | undefined;
-/** The process's beforeExit listeners before the embedded database was started. */
-let ownListeners: Set<NodeJS.BeforeExitListener> | undefined;
+/** The process's exit listeners before the embedded database was started. */
+let ownListeners: Map<'beforeExit' | 'exit', Set<unknown>> | undefined;
 
 export async function setup(): Promise<void> {
-  ownListeners = new Set(process.listeners('beforeExit'));
+  ownListeners = new Map([
+    ['beforeExit', new Set(process.listeners('beforeExit'))],
+    ['exit', new Set(process.listeners('exit'))],
+  ]);
   database = await createTestDatabase();
   const pool = createPool(database.url, 2);
   try {
@@ -26,9 +29,12 @@ export async function setup(): Promise<void> {
  */
 export async function teardown(): Promise<void> {
   await database?.drop();
-  for (const listener of process.listeners('beforeExit')) {
-    if (!ownListeners?.has(listener)) {
-      process.removeListener('beforeExit', listener);
+  // Its exit listener goes too: without the beforeExit run it would call the hook again and throw.
+  for (const event of ['beforeExit', 'exit'] as const) {
+    for (const listener of process.listeners(event as 'exit') as (() => void)[]) {
+      if (!ownListeners?.get(event)?.has(listener)) {
+        process.removeListener(event as 'exit', listener);
+      }
     }
   }
 }
