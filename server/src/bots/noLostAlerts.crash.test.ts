@@ -9,6 +9,14 @@ import { startServerProcess, type ServerProcess } from '../testing/serverProcess
 import { TEST_ADMIN } from '../testing/testServer.ts';
 
 const PATIENTS = 60;
+
+/**
+ * The red readings' rule. The missed-readings bot (every 15 minutes) may also alert these patients, whose CarePlans
+ * schedule readings they never sent: those alerts are right, and not what this test counts.
+ */
+function isThresholdAlert(alert: DetectedIssue): boolean {
+  return alert.identifier?.some((i) => i.value?.startsWith('vital-sign-threshold')) ?? false;
+}
 const processes: ServerProcess[] = [];
 afterAll(async () => {
   for (const p of processes) {
@@ -90,7 +98,9 @@ test('no committed threshold-crossing reading loses its alert when the server is
       patient: patients.map((p) => `Patient/${p}`).join(','),
       _count: '1000',
     })) as DetectedIssue[];
-    missing = patients.filter((p) => !alerts.some((a) => a.patient?.reference === `Patient/${p}`));
+    missing = patients.filter(
+      (p) => !alerts.some((a) => a.patient?.reference === `Patient/${p}` && isThresholdAlert(a))
+    );
   }
   if (missing.length > 0) {
     console.log(second.output().slice(-6000));
