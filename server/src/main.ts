@@ -18,8 +18,8 @@ async function main(): Promise<void> {
       ? 'Using PostgreSQL from DATABASE_URL'
       : `Starting embedded PostgreSQL in ${config.embeddedDataDir} ...`
   );
-  const server: RunningServer = await startServer(config);
-
+  // Ctrl-C during start-up (migrations, demo data, bot bundling) waits for start-up to finish, then stops cleanly.
+  const starting = startServer(config);
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) {
@@ -27,12 +27,17 @@ async function main(): Promise<void> {
     }
     stopping = true;
     console.log(`\n${signal}: stopping ...`);
-    await server.close();
+    const running = await starting.catch(() => undefined);
+    await running?.close();
     console.log('Stopped.');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  const server: RunningServer = await starting;
+  if (stopping) {
+    return;
+  }
 
   console.log(`
 RPM FHIR server is running

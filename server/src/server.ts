@@ -92,6 +92,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const systemRepo = new PostgresRepository(pool, { fhirBaseUrl });
     await loadConformanceResources(systemRepo);
     const demo = config.seedDemoData ? await seedDemoData(systemRepo, config) : undefined;
+    // Built-in alert bots are in place before the listener accepts the first reading.
+    if (config.jobs.builtInBots) {
+      await deployBuiltInBots(systemRepo);
+    }
 
     const app = createApp({
       config,
@@ -119,9 +123,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     registerWebSocketOperations(router, { pool, baseUrl: config.baseUrl });
     closers.unshift(() => subscriptionWebSockets.close()); // websocket: it also closes itself once the listener does
-    if (config.jobs.builtInBots) {
-      await deployBuiltInBots(systemRepo);
-    }
     const background = await startBackgroundWork(
       deps,
       [
