@@ -3,7 +3,6 @@ import {
   badRequest,
   evalFhirPathTyped,
   isResourceType,
-  matchesSearchRequest,
   OperationOutcomeError,
   parseFhirPath,
   parseSearchRequest,
@@ -11,6 +10,7 @@ import {
   type SearchRequest,
 } from '@medplum/core';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
+import { compileSearchFilter, type ResourceMatcher } from './compiledFilters.ts';
 import { fhirPathCriteriaOf } from './subscriptionExtensions.ts';
 
 /** The parsed criteria of one Subscription. */
@@ -19,6 +19,8 @@ export interface SubscriptionCriteria {
   search: SearchRequest;
   /** Present when the Subscription has a FHIRPath criteria extension. */
   fhirPath?: string;
+  /** One compiled test per search filter, all of which must pass (built once, run on every write). */
+  filters: ResourceMatcher[];
 }
 
 /** Parses `criteria` ("Observation?code=http://loinc.org|8867-4"); 400 with the reason when it is unusable. */
@@ -46,7 +48,8 @@ export function parseSubscriptionCriteria(subscription: Subscription): Subscript
       throw new OperationOutcomeError(badRequest(`Invalid FHIRPath criteria: ${(err as Error).message}`));
     }
   }
-  return { resourceType: search.resourceType, search, fhirPath };
+  const filters = (search.filters ?? []).map((filter) => compileSearchFilter(search.resourceType, filter));
+  return { resourceType: search.resourceType, search, fhirPath, filters };
 }
 
 /** True when the search criteria match the resource (evaluated in memory by @medplum/core). */
@@ -54,11 +57,7 @@ export function matchesSearchCriteria(criteria: SubscriptionCriteria, resource: 
   if (resource.resourceType !== criteria.resourceType) {
     return false;
   }
-  try {
-    return matchesSearchRequest(resource, criteria.search);
-  } catch {
-    return false; // A parameter the in-memory matcher cannot evaluate matches nothing.
-  }
+  return criteria.filters.every((matches) => matches(resource));
 }
 
 /** The FHIRPath condition over %current and %previous (an empty object for a create); true when it yields true. */
