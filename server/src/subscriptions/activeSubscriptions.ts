@@ -13,26 +13,29 @@ export interface ActiveSubscription {
 }
 
 /**
- * One cheap query per use tells whether the set changed: (count, newest version id) of every Subscription, since
- * version ids are time-ordered and every create, update and delete writes a new one. So a Subscription is in force
- * for every change matched after its own write committed, on every instance.
+ * Whether the set of Subscriptions changed, in one index-only read: (count, newest version id) of every Subscription,
+ * since version ids are time-ordered and every create, update and delete writes a new one.
+ */
+export const SUBSCRIPTION_GENERATION_SQL = `SELECT count(*)::text || ':' || coalesce(max(version_id), '') AS generation
+  FROM resource WHERE resource_type = 'Subscription'`;
+
+/**
+ * Reloaded whenever the generation read by the writing transaction (at its BEGIN, see WriteTriggers.readAtBegin)
+ * differs from the cached one. So a Subscription is in force for every transaction that begins after its own write
+ * committed, on every instance.
  */
 export class ActiveSubscriptions {
   private generation = '';
   private byType = new Map<string, ActiveSubscription[]>();
   private loading: Promise<void> | undefined;
 
-  async forType(db: Queryable, resourceType: string): Promise<ActiveSubscription[]> {
-    await this.refresh(db);
+  /** `generation`: as read at the transaction's start; read now when not given. */
+  async forType(db: Queryable, resourceType: string, generation?: string): Promise<ActiveSubscription[]> {
+    await this.refresh(db, generation ?? ((await db.query(SUBSCRIPTION_GENERATION_SQL)).rows[0].generation as string));
     return this.byType.get(resourceType) ?? [];
   }
 
-  private async refresh(db: Queryable): Promise<void> {
-    const { rows } = await db.query(
-      `SELECT count(*)::text || ':' || coalesce(max(version_id), '') AS generation
-       FROM resource WHERE resource_type = 'Subscription'`
-    );
-    const generation = rows[0].generation as string;
+  private async refresh(db: Queryable, generation: string): Promise<void> {
     if (generation === this.generation) {
       return;
     }

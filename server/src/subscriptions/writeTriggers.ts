@@ -5,7 +5,7 @@ import type { Resource, Subscription } from '@medplum/fhirtypes';
 import type { Caller } from '../auth/authenticate.ts';
 import type { Db, Queryable } from '../db/pool.ts';
 import type { JobQueue, JobSpec } from '../jobs/jobQueue.ts';
-import { ActiveSubscriptions, type ActiveSubscription } from './activeSubscriptions.ts';
+import { ActiveSubscriptions, SUBSCRIPTION_GENERATION_SQL, type ActiveSubscription } from './activeSubscriptions.ts';
 import type { ChangeConsumer, CommittedChange } from './committedChange.ts';
 import { loadPreviousVersion } from './loadVersions.ts';
 import { REST_HOOK_TASK, type RestHookPayload } from './restHook.ts';
@@ -22,7 +22,12 @@ export interface ExecuteBotPayload {
   subscription?: string;
   /** [resourceType, id, versionId, interaction] of the triggering version; absent for a scheduled run. */
   change?: [string, string, string, string];
+  /** The triggering version itself when it is small (most readings), so the run need not read it back. */
+  input?: Resource;
 }
+
+/** Versions up to this size (JSON characters) travel in the bot job's payload; larger ones are read back by id. */
+const MAX_INLINE_INPUT = 16_384;
 
 /** Delivers a change to websocket-bound clients (server/src/subscriptions/websocket). */
 export interface WebSocketNotifier {
@@ -41,10 +46,12 @@ export interface WriteTriggerOptions {
 /**
  * Attached to the pool (attachWriteTriggers), so every repository on it calls `onWrite` with the versions it
  * writes, inside the writing transaction. The active Subscriptions are cached and re-read whenever any
- * Subscription changed (one index-only query per transaction), so a Subscription applies to every write that
- * commits after it.
+ * Subscription changed: the repository sends `readAtBegin` with its BEGIN (no extra round trip) and hands the row to
+ * `onWrite`, so a Subscription applies to every transaction that begins after it committed.
  */
 export class WriteTriggers {
+  /** Read by the writing transaction together with its BEGIN; its row is `onWrite`'s `begun`. */
+  readonly readAtBegin = SUBSCRIPTION_GENERATION_SQL;
   private readonly options: WriteTriggerOptions;
   private readonly subscriptions = new ActiveSubscriptions();
   private consumers: ChangeConsumer[] = [];
@@ -70,7 +77,8 @@ export class WriteTriggers {
   async onWrite(
     db: Queryable,
     written: { resource: Resource; interaction: ChangeInteraction }[],
-    writtenBy: Caller | undefined
+    writtenBy: Caller | undefined,
+    begun?: { generation?: string }
   ): Promise<(() => void) | undefined> {
     const jobs: JobSpec[] = [];
     const notifications: [WithId<Subscription>, CommittedChange][] = [];
@@ -89,7 +97,7 @@ export class WriteTriggers {
       for (const consumer of this.consumers) {
         jobs.push(...consumer(change));
       }
-      for (const active of await this.subscriptions.forType(db, resource.resourceType)) {
+      for (const active of await this.subscriptions.forType(db, resource.resourceType, begun?.generation)) {
         if (!(await wants(db, active, change))) {
           continue;
         }
@@ -153,12 +161,14 @@ function deliveryJob(active: ActiveSubscription, change: CommittedChange, defaul
     change.interaction,
   ];
   if (endpoint.startsWith('Bot/')) {
+    const inline = change.interaction !== 'delete' && JSON.stringify(change.resource).length <= MAX_INLINE_INPUT;
     return {
       task: EXECUTE_BOT_TASK,
       payload: {
         bot: endpoint,
         subscription: `Subscription/${subscription.id}`,
         change: tuple,
+        ...(inline ? { input: change.resource } : {}),
       } satisfies ExecuteBotPayload,
       key: `bot:${subscription.id}:${version}`,
       maxAttempts,

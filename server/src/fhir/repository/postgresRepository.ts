@@ -32,11 +32,12 @@ import type { Caller } from '../../auth/authenticate.ts';
 import type { Interaction } from '../../auth/smartScopes.ts';
 import type { Db, DbClient, Queryable } from '../../db/pool.ts';
 import { validateResourceForWrite } from '../conformance/validateResource.ts';
+import { StatementBatch } from '../../db/statementBatch.ts';
 import {
+  addSearchIndexDeletes,
+  addSearchIndexInserts,
   buildSearchIndexRows,
-  deleteSearchIndexRows,
   executeSearch,
-  insertSearchIndexRows,
   searchByReference,
   type SearchIndexRows,
 } from '../search/index.ts';
@@ -50,7 +51,7 @@ import {
   selectCurrentRow,
   selectCurrentRows,
   selectVersionRow,
-  writeResourceVersions,
+  addResourceVersionWrites,
   type ResourceVersionRow,
   type StoredResource,
 } from './resourceRows.ts';
@@ -78,6 +79,8 @@ interface PendingVersion {
 interface TransactionState {
   pending: PendingVersion[];
   afterCommit: (() => void)[];
+  /** What the write triggers read together with BEGIN (the Subscriptions' generation). */
+  begun?: { generation?: string };
 }
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -214,7 +217,8 @@ export class PostgresRepository extends FhirRepository {
           return; // Deleting a deleted resource succeeds without a new version.
         }
         const versionId = timeOrderedId();
-        await writeResourceVersions(tx.db, [
+        const batch = new StatementBatch();
+        addResourceVersionWrites(batch, [
           {
             resourceType,
             id,
@@ -225,7 +229,8 @@ export class PostgresRepository extends FhirRepository {
             content: current.content,
           },
         ]);
-        await deleteSearchIndexRows(tx.db, resourceType, [id]);
+        addSearchIndexDeletes(batch, resourceType, [id]);
+        await batch.run(tx.db);
         const last = parseStored<WithId<Resource>>(current.content);
         await tx.triggerWork([{ resource: { ...last, meta: { ...last.meta, versionId } }, interaction: 'delete' }]);
       },
@@ -292,15 +297,17 @@ export class PostgresRepository extends FhirRepository {
     await this.withTransaction(async (tx) => tx.writeVersions(versions), { resourceTypes: [] });
   }
 
-  /** Writes every buffered version: one statement per table for the whole buffer. */
+  /** Writes every buffered version in one statement, then queues the work the versions trigger. */
   async flush(): Promise<void> {
     if (this.transaction.pending.length === 0) {
       return;
     }
     const batch = this.transaction.pending.splice(0);
     try {
-      await writeResourceVersions(
-        this.db,
+      // Current rows, history, removal of replaced index rows and the new index rows: one round trip.
+      const statements = new StatementBatch();
+      addResourceVersionWrites(
+        statements,
         batch.map((v) => v.row)
       );
       const replaced = new Map<string, string[]>();
@@ -310,12 +317,13 @@ export class PostgresRepository extends FhirRepository {
         }
       }
       for (const [resourceType, ids] of replaced) {
-        await deleteSearchIndexRows(this.db, resourceType, ids);
+        addSearchIndexDeletes(statements, resourceType, ids);
       }
-      await insertSearchIndexRows(
-        this.db,
+      addSearchIndexInserts(
+        statements,
         batch.flatMap((v) => (v.index ? [v.index] : []))
       );
+      await statements.run(this.db);
       await this.triggerWork(batch.map((v) => ({ resource: v.resource, interaction: v.row.operation })));
     } catch (err) {
       throw toOperationOutcomeError(err);
@@ -329,7 +337,12 @@ export class PostgresRepository extends FhirRepository {
   private async triggerWork(
     written: { resource: Resource; interaction: 'create' | 'update' | 'delete' }[]
   ): Promise<void> {
-    const after = await writeTriggersOf(this.pool)?.onWrite(this.db, written, this.context.caller);
+    const after = await writeTriggersOf(this.pool)?.onWrite(
+      this.db,
+      written,
+      this.context.caller,
+      this.transaction.begun
+    );
     if (after) {
       this.transaction.afterCommit.push(after);
     }
@@ -565,7 +578,7 @@ export class PostgresRepository extends FhirRepository {
     });
     const tx = new PostgresRepository(this.pool, this.context, client) as this;
     try {
-      await client.query('BEGIN');
+      tx.transaction.begun = await begin(client, writeTriggersOf(this.pool)?.readAtBegin);
       const result = await callback(tx);
       await tx.flush();
       await client.query('COMMIT');
@@ -580,6 +593,16 @@ export class PostgresRepository extends FhirRepository {
       client.release();
     }
   }
+}
+
+/** BEGIN, with the write triggers' read in the same round trip (a constant query, so the simple protocol is safe). */
+async function begin(client: DbClient, readAtBegin: string | undefined): Promise<{ generation?: string } | undefined> {
+  if (!readAtBegin) {
+    await client.query('BEGIN');
+    return undefined;
+  }
+  const results = (await client.query(`BEGIN; ${readAtBegin}`)) as unknown as { rows: { generation?: string }[] }[];
+  return results[1]?.rows[0];
 }
 
 function assertResourceType(resourceType: string): void {

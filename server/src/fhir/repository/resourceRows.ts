@@ -1,6 +1,7 @@
 // SQL for the resource and resource_history tables: reading current versions and writing new ones in bulk.
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/pool.ts';
+import { StatementBatch } from '../../db/statementBatch.ts';
 
 /** One version of a resource as stored: the JSON text plus the columns queries need. */
 export interface ResourceVersionRow {
@@ -58,34 +59,38 @@ export async function selectCurrentRows(
 }
 
 /**
- * Writes new versions: upserts the current row and appends to history, one statement per table
- * however many resources are written.
+ * Adds new versions to a batch: upserts the current row and appends to history, one statement per table however
+ * many resources are written.
  */
-export async function writeResourceVersions(db: Queryable, rows: ResourceVersionRow[]): Promise<void> {
+export function addResourceVersionWrites(batch: StatementBatch, rows: ResourceVersionRow[]): void {
   if (rows.length === 0) {
     return;
   }
-  const columns = [
-    rows.map((r) => r.resourceType),
-    rows.map((r) => r.id),
-    rows.map((r) => r.versionId),
-    rows.map((r) => r.lastUpdated),
-    rows.map((r) => r.deleted),
-    rows.map((r) => r.content),
-  ];
-  await db.query(
-    `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[], $6::text[])
+  const types = rows.map((r) => r.resourceType);
+  const ids = rows.map((r) => r.id);
+  const versionIds = rows.map((r) => r.versionId);
+  const lastUpdated = rows.map((r) => r.lastUpdated);
+  const contents = rows.map((r) => r.content);
+  batch.add(
+    (n) => `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content)
+     SELECT * FROM unnest($${n}::text[], $${n + 1}::text[], $${n + 2}::text[], $${n + 3}::timestamptz[], $${n + 4}::boolean[], $${n + 5}::text[])
      ON CONFLICT (resource_type, id) DO UPDATE SET
        version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
        deleted = EXCLUDED.deleted, content = EXCLUDED.content`,
-    columns
+    [types, ids, versionIds, lastUpdated, rows.map((r) => r.deleted), contents]
   );
-  await db.query(
-    `INSERT INTO resource_history (resource_type, id, version_id, last_updated, operation, content)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])`,
-    [columns[0], columns[1], columns[2], columns[3], rows.map((r) => r.operation), columns[5]]
+  batch.add(
+    (n) => `INSERT INTO resource_history (resource_type, id, version_id, last_updated, operation, content)
+     SELECT * FROM unnest($${n}::text[], $${n + 1}::text[], $${n + 2}::text[], $${n + 3}::timestamptz[], $${n + 4}::text[], $${n + 5}::text[])`,
+    [types, ids, versionIds, lastUpdated, rows.map((r) => r.operation), contents]
   );
+}
+
+/** Writes new versions (current row and history) in one round trip. */
+export async function writeResourceVersions(db: Queryable, rows: ResourceVersionRow[]): Promise<void> {
+  const batch = new StatementBatch();
+  addResourceVersionWrites(batch, rows);
+  await batch.run(db);
 }
 
 /** Reads one historical version. */

@@ -1,7 +1,12 @@
 // Public API of FHIR search: index rows written with each resource version, and searches answered from them.
 export type { Queryable, SearchContext, SearchIndexRows } from './types.ts';
 export { buildSearchIndexRows } from './indexRows.ts';
-export { insertSearchIndexRows, deleteSearchIndexRows } from './writeRows.ts';
+export {
+  addSearchIndexDeletes,
+  addSearchIndexInserts,
+  deleteSearchIndexRows,
+  insertSearchIndexRows,
+} from './writeRows.ts';
 export { parseSearchQuery } from './parseQuery.ts';
 export { executeSearch } from './execute.ts';
 export { searchByReference } from './byReference.ts';

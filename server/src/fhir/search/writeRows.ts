@@ -1,4 +1,5 @@
 // Writes and removes search-index rows: one multi-row INSERT per index table, all in a single statement.
+import { StatementBatch } from '../../db/statementBatch.ts';
 import { TABLE_NAMES, type IndexTable, type Queryable, type SearchIndexRows } from './types.ts';
 
 interface TableWriter {
@@ -116,39 +117,43 @@ const WRITERS: TableWriter[] = [
   ),
 ];
 
-/**
- * Writes the rows of many resources: one multi-row INSERT ... SELECT FROM unnest(...) per index table, sent as a single
- * statement (data-modifying CTEs), so a batch of any size costs one round trip.
- */
-export async function insertSearchIndexRows(db: Queryable, rows: SearchIndexRows[]): Promise<void> {
-  const statements: string[] = [];
-  const values: unknown[] = [];
+/** Adds the rows of many resources to a batch: one multi-row INSERT ... SELECT FROM unnest(...) per index table. */
+export function addSearchIndexInserts(batch: StatementBatch, rows: SearchIndexRows[]): void {
   for (const w of WRITERS) {
     const columns = w.columns(rows);
     if (columns) {
-      statements.push(w.sql(values.length + 1));
-      values.push(...columns);
+      batch.add(w.sql, columns);
     }
   }
-  if (statements.length === 0) {
-    return;
-  }
-  if (statements.length === 1) {
-    await db.query(statements[0], values);
-    return;
-  }
-  const ctes = statements.map((s, i) => `w${i} AS (${s})`).join(', ');
-  await db.query(`WITH ${ctes} SELECT 1`, values);
 }
 
-/** Removes all index rows of these resources (before re-indexing an update, or on delete); one statement. */
-export async function deleteSearchIndexRows(db: Queryable, resourceType: string, ids: string[]): Promise<void> {
+/**
+ * Writes the rows of many resources: one multi-row INSERT per index table, sent as a single statement
+ * (data-modifying CTEs), so a batch of any size costs one round trip.
+ */
+export async function insertSearchIndexRows(db: Queryable, rows: SearchIndexRows[]): Promise<void> {
+  const batch = new StatementBatch();
+  addSearchIndexInserts(batch, rows);
+  await batch.run(db);
+}
+
+/** Adds the removal of all index rows of these resources (before re-indexing an update, or on delete) to a batch. */
+export function addSearchIndexDeletes(batch: StatementBatch, resourceType: string, ids: string[]): void {
   if (ids.length === 0) {
     return;
   }
-  const ctes = WRITERS.map(
-    (w, i) =>
-      `d${i} AS (DELETE FROM ${TABLE_NAMES[w.table]} WHERE resource_type = $1 AND resource_id = ANY($2::text[]))`
-  ).join(', ');
-  await db.query(`WITH ${ctes} SELECT 1`, [resourceType, ids]);
+  for (const w of WRITERS) {
+    batch.add(
+      (first) =>
+        `DELETE FROM ${TABLE_NAMES[w.table]} WHERE resource_type = $${first} AND resource_id = ANY($${first + 1}::text[])`,
+      [resourceType, ids]
+    );
+  }
+}
+
+/** Removes all index rows of these resources; one statement. */
+export async function deleteSearchIndexRows(db: Queryable, resourceType: string, ids: string[]): Promise<void> {
+  const batch = new StatementBatch();
+  addSearchIndexDeletes(batch, resourceType, ids);
+  await batch.run(db);
 }

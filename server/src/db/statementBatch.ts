@@ -1,0 +1,34 @@
+// Collects data-modifying statements and sends them as one (data-modifying CTEs): a batch of writes costs one round trip.
+import type { Queryable } from './pool.ts';
+
+/**
+ * Statements with `$n` placeholders numbered across the whole batch. All of them run in one statement, so they see
+ * the same snapshot: a DELETE in the batch never removes rows an INSERT in the same batch adds.
+ */
+export class StatementBatch {
+  private readonly statements: string[] = [];
+  readonly values: unknown[] = [];
+
+  /** Adds a statement; `sql` gets the number of its first placeholder. */
+  add(sql: (first: number) => string, values: unknown[]): void {
+    this.statements.push(sql(this.values.length + 1));
+    this.values.push(...values);
+  }
+
+  get size(): number {
+    return this.statements.length;
+  }
+
+  /** Sends every statement in one round trip; nothing when empty. */
+  async run(db: Queryable): Promise<void> {
+    if (this.statements.length === 0) {
+      return;
+    }
+    if (this.statements.length === 1) {
+      await db.query(this.statements[0], this.values);
+      return;
+    }
+    const ctes = this.statements.map((s, i) => `s${i} AS (${s})`).join(', ');
+    await db.query(`WITH ${ctes} SELECT 1`, this.values);
+  }
+}
