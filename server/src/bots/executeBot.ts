@@ -30,6 +30,9 @@ async function inputOf(pool: Db, payload: ExecuteBotPayload): Promise<Resource |
   if (!payload.change) {
     return { resourceType: 'Parameters', parameter: [{ name: 'scheduled', valueDateTime: new Date().toISOString() }] };
   }
+  if (payload.input) {
+    return payload.input;
+  }
   const change = payload.change as ResourceChange;
   return (await loadVersions(pool, [change])).get(change.slice(0, 3).join('/'));
 }
