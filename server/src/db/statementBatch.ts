@@ -7,12 +7,20 @@ import type { Queryable } from './pool.ts';
  */
 export class StatementBatch {
   private readonly statements: string[] = [];
+  /** Indexes of SELECT statements (calls of functions that write): PostgreSQL runs them only when referenced. */
+  private readonly selects: number[] = [];
   readonly values: unknown[] = [];
 
-  /** Adds a statement; `sql` gets the number of its first placeholder. */
+  /** Adds an INSERT, UPDATE or DELETE; `sql` gets the number of its first placeholder. */
   add(sql: (first: number) => string, values: unknown[]): void {
     this.statements.push(sql(this.values.length + 1));
     this.values.push(...values);
+  }
+
+  /** Adds a SELECT that calls a function which writes (e.g. adding jobs); it runs with the rest. */
+  addSelect(sql: (first: number) => string, values: unknown[]): void {
+    this.selects.push(this.statements.length);
+    this.add(sql, values);
   }
 
   get size(): number {
@@ -29,6 +37,7 @@ export class StatementBatch {
       return;
     }
     const ctes = this.statements.map((s, i) => `s${i} AS (${s})`).join(', ');
-    await db.query(`WITH ${ctes} SELECT 1`, this.values);
+    const selected = this.selects.map((i) => `(SELECT count(*) FROM s${i})`);
+    await db.query(`WITH ${ctes} SELECT ${['1', ...selected].join(', ')}`, this.values);
   }
 }

@@ -4,6 +4,7 @@ import type { WithId } from '@medplum/core';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
 import type { Caller } from '../auth/authenticate.ts';
 import type { Db, Queryable } from '../db/pool.ts';
+import type { StatementBatch } from '../db/statementBatch.ts';
 import type { JobQueue, JobSpec } from '../jobs/jobQueue.ts';
 import { ActiveSubscriptions, SUBSCRIPTION_GENERATION_SQL, type ActiveSubscription } from './activeSubscriptions.ts';
 import type { ChangeConsumer, CommittedChange } from './committedChange.ts';
@@ -71,14 +72,16 @@ export class WriteTriggers {
   }
 
   /**
-   * Queues, through `db` (the writing transaction), the jobs these versions trigger, and returns what to do once the
-   * transaction has committed (websocket notifications: a socket is live or not, there is nothing to retry).
+   * Queues the jobs these versions trigger in the writing transaction: added to `batch` (the statement that writes
+   * the versions) when given, else at once through `db`. Returns what to do once the transaction has committed
+   * (websocket notifications: a socket is live or not, there is nothing to retry).
    */
   async onWrite(
     db: Queryable,
     written: { resource: Resource; interaction: ChangeInteraction }[],
     writtenBy: Caller | undefined,
-    begun?: { generation?: string }
+    begun?: { generation?: string },
+    batch?: StatementBatch
   ): Promise<(() => void) | undefined> {
     const jobs: JobSpec[] = [];
     const notifications: [WithId<Subscription>, CommittedChange][] = [];
@@ -108,7 +111,11 @@ export class WriteTriggers {
         }
       }
     }
-    await this.options.queue.enqueue(db, jobs);
+    if (batch) {
+      this.options.queue.addTo(batch, jobs);
+    } else {
+      await this.options.queue.enqueue(db, jobs);
+    }
     const webSockets = this.webSockets;
     if (notifications.length === 0 || !webSockets) {
       return undefined;

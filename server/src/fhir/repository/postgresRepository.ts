@@ -230,9 +230,12 @@ export class PostgresRepository extends FhirRepository {
           },
         ]);
         addSearchIndexDeletes(batch, resourceType, [id]);
-        await batch.run(tx.db);
         const last = parseStored<WithId<Resource>>(current.content);
-        await tx.triggerWork([{ resource: { ...last, meta: { ...last.meta, versionId } }, interaction: 'delete' }]);
+        await tx.triggerWork(
+          [{ resource: { ...last, meta: { ...last.meta, versionId } }, interaction: 'delete' }],
+          batch
+        );
+        await batch.run(tx.db);
       },
       { resourceTypes: [resourceType] as TransactionOptions['resourceTypes'] }
     );
@@ -304,7 +307,8 @@ export class PostgresRepository extends FhirRepository {
     }
     const batch = this.transaction.pending.splice(0);
     try {
-      // Current rows, history, removal of replaced index rows and the new index rows: one round trip.
+      // Current rows, history, removal of replaced index rows, the new index rows and the jobs the versions trigger:
+      // one round trip.
       const statements = new StatementBatch();
       addResourceVersionWrites(
         statements,
@@ -323,8 +327,11 @@ export class PostgresRepository extends FhirRepository {
         statements,
         batch.flatMap((v) => (v.index ? [v.index] : []))
       );
+      await this.triggerWork(
+        batch.map((v) => ({ resource: v.resource, interaction: v.row.operation })),
+        statements
+      );
       await statements.run(this.db);
-      await this.triggerWork(batch.map((v) => ({ resource: v.resource, interaction: v.row.operation })));
     } catch (err) {
       throw toOperationOutcomeError(err);
     }
@@ -335,13 +342,15 @@ export class PostgresRepository extends FhirRepository {
    * committed write never misses its alert and a rolled-back one never has one (server/src/subscriptions).
    */
   private async triggerWork(
-    written: { resource: Resource; interaction: 'create' | 'update' | 'delete' }[]
+    written: { resource: Resource; interaction: 'create' | 'update' | 'delete' }[],
+    batch: StatementBatch
   ): Promise<void> {
     const after = await writeTriggersOf(this.pool)?.onWrite(
       this.db,
       written,
       this.context.caller,
-      this.transaction.begun
+      this.transaction.begun,
+      batch
     );
     if (after) {
       this.transaction.afterCommit.push(after);
