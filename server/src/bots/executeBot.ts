@@ -25,6 +25,25 @@ export interface ExecuteBotOptions {
   maxTimeoutMs: number;
 }
 
+/** How long a job run reuses a Bot resource it read (a changed or deleted Bot applies within this time). */
+const BOT_REUSE_MS = 2_000;
+
+/** The Bot resources job runs read recently, by id: one read per Bot every two seconds rather than one per reading. */
+class RecentBots {
+  private readonly bots = new Map<string, { bot: Bot & { id: string }; readAt: number }>();
+
+  async read(systemRepo: PostgresRepository, id: string): Promise<Bot & { id: string }> {
+    const now = Date.now();
+    const recent = this.bots.get(id);
+    if (recent && now - recent.readAt < BOT_REUSE_MS) {
+      return recent.bot;
+    }
+    const bot = (await systemRepo.readResource<Bot>('Bot', id)) as Bot & { id: string };
+    this.bots.set(id, { bot, readAt: now });
+    return bot;
+  }
+}
+
 /** What a run is given as input: the triggering version, or for a scheduled run a Parameters with the time. */
 async function inputOf(pool: Db, payload: ExecuteBotPayload): Promise<Resource | undefined> {
   if (!payload.change) {
@@ -82,12 +101,13 @@ function patientOf(input: Resource): string | undefined {
  * good or bad, is an AuditEvent naming the bot, its trigger, outcome, duration and log lines.
  */
 export function executeBotTask(options: ExecuteBotOptions): JobHandler {
+  const recentBots = new RecentBots();
   return async (payload, context) => {
     const request = payload as ExecuteBotPayload;
     const botId = request.bot.replace(/^Bot\//, '');
     let bot: Bot & { id: string };
     try {
-      bot = (await options.systemRepo.readResource<Bot>('Bot', botId)) as Bot & { id: string };
+      bot = await recentBots.read(options.systemRepo, botId);
     } catch {
       return; // Deleted since it was triggered.
     }
