@@ -4,6 +4,8 @@ import type { BenchDatabase } from '../benchDatabase.ts';
 import { startFhirServer, stopChild } from '../childProcesses.ts';
 import type { Cleanup } from '../cleanup.ts';
 import { FhirClient } from '../fhirClient.ts';
+import { vacuumAnalyze } from '../vacuumAnalyze.ts';
+import { measureServerCpu, type ServerCpu } from './serverCpu.ts';
 import { loadPatients } from '../loadPatients.ts';
 import type { BenchOptions } from '../options.ts';
 import { measureAlertLatency, waitForWarmupAlerts, type AlertLatencies } from './alertLatency.ts';
@@ -16,6 +18,8 @@ export interface AlertingResult {
   stream: Omit<StreamResult, 'readings'> & { committed: number; committedPerSecond: number };
   latencies: AlertLatencies;
   websocketNotifications: number;
+  /** CPU the server and its PostgreSQL backends spent on the measured readings, from the stream's start until their alerts. */
+  cpu?: ServerCpu;
 }
 
 const ADMIN_CLIENT = { clientId: 'rpm-admin', clientSecret: 'rpm-admin-secret' };
@@ -59,8 +63,12 @@ export async function runAlertingScenario(
     });
     await waitForWarmupAlerts(client, warmup.readings);
   }
+  // A running system has planner statistics of its Observations (autovacuum); a fresh bench database has none until
+  // autovacuum's first pass, and the rules' searches would be planned as if there were no readings at all.
+  console.log(`[alerting] VACUUM (ANALYZE) took ${(await vacuumAnalyze(database.url)).toFixed(1)} s`);
 
   const listener = await listenForAlerts(client);
+  const cpu = await measureServerCpu(database.url, server.process.pid);
   cleanup.add('close websocket', async () => listener.close());
   console.log(
     `[alerting] streaming ${options.alertRate} readings/s for ${options.alertSeconds} s (${options.redPerMille / 10} % red), at most ${options.alertInFlight} in flight…`
@@ -75,6 +83,7 @@ export async function runAlertingScenario(
     `[alerting] ${stream.readings.length.toLocaleString('en-GB')} readings committed in ${stream.elapsedSeconds.toFixed(1)} s; waiting for their alerts…`
   );
   const latencies = await measureAlertLatency(client, stream.readings, listener, 180);
+  const used = await cpu.stop();
   listener.close();
   const { readings, ...rest } = stream;
   return {
@@ -82,5 +91,6 @@ export async function runAlertingScenario(
     stream: { ...rest, committed: readings.length, committedPerSecond: readings.length / stream.elapsedSeconds },
     latencies,
     websocketNotifications: listener.notifications,
+    cpu: used,
   };
 }

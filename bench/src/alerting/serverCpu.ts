@@ -1,0 +1,54 @@
+// CPU the FHIR server process (all its threads) and its PostgreSQL backends use over a stretch of the alerting run.
+import pg from 'pg';
+import { backendPids, cpuMicrosBetween, cpuMicrosByPid } from '../postgresCpu.ts';
+
+export interface ServerCpu {
+  /** Wall-clock seconds measured. */
+  seconds: number;
+  /** CPU seconds of the server process: HTTP, jobs, bot worker threads. */
+  serverSeconds: number;
+  /** CPU seconds of the server's PostgreSQL backends; undefined when PostgreSQL runs on another machine. */
+  postgresSeconds?: number;
+}
+
+/** The server's own backends (pool application_name, see server/src/db/pool.ts). */
+const SERVER_APPLICATION_NAME = 'rpm-server';
+
+/**
+ * Starts measuring; `stop()` returns what was used since, or undefined when the server's /proc entry cannot be read.
+ * PostgreSQL's part needs it on this machine too.
+ */
+export async function measureServerCpu(
+  databaseUrl: string,
+  serverPid: number | undefined
+): Promise<{ stop(): Promise<ServerCpu | undefined> }> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  const started = Date.now();
+  const serverBefore = serverPid ? processCpuMicros(serverPid) : undefined;
+  const postgresBefore = cpuMicrosByPid(await backendPids(db, SERVER_APPLICATION_NAME));
+  return {
+    async stop() {
+      try {
+        const postgresAfter = cpuMicrosByPid(await backendPids(db, SERVER_APPLICATION_NAME));
+        const serverAfter = serverPid ? processCpuMicros(serverPid) : undefined;
+        if (serverBefore === undefined || serverAfter === undefined) {
+          return undefined;
+        }
+        const postgres = cpuMicrosBetween(postgresBefore, postgresAfter);
+        return {
+          seconds: (Date.now() - started) / 1000,
+          serverSeconds: (serverAfter - serverBefore) / 1e6,
+          ...(postgres !== undefined ? { postgresSeconds: postgres / 1e6 } : {}),
+        };
+      } finally {
+        await db.end().catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** user + system CPU of a whole process (every thread), µs; undefined when it cannot be read. */
+function processCpuMicros(pid: number): number | undefined {
+  return cpuMicrosByPid([pid]).get(pid);
+}
