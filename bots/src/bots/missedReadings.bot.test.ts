@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { CarePlan, DetectedIssue } from '@medplum/fhirtypes';
 import { enrol, fakeWithProgrammes } from '../testing/enrolment.ts';
 import { bloodPressure, pulse, spo2, weight } from '../testing/observations.ts';
-import { scanMissedReadings } from './missedReadings.bot.ts';
+import { CARE_PLAN_PAGE_SIZE, PATIENTS_PER_READINGS_SEARCH, scanMissedReadings } from './missedReadings.bot.ts';
 
 const HF = 'Patient/hf';
 
@@ -76,5 +76,37 @@ describe('missed readings bot', () => {
     const carePlan = fake.all<CarePlan>('CarePlan')[0];
     await fake.updateResource({ ...carePlan, period: { start: '2025-03-01T08:00:00Z', end: '2025-03-05T00:00:00Z' } });
     expect(await scanMissedReadings(fake.client, new Date('2025-03-10T12:30:00Z'))).toMatchObject({ carePlans: 0 });
+  });
+
+  test('a caseload larger than a page of CarePlans is scanned in full, a hundred patients per readings search', async () => {
+    const fake = fakeWithProgrammes();
+    const count = CARE_PLAN_PAGE_SIZE + 21;
+    for (let i = 0; i < count; i++) {
+      const patient = `Patient/p${i}`;
+      enrol(fake, patient, 'heart-failure');
+      // Every patient's weight, pulse and SpO2 are on time; the blood pressure of every third patient is not, and the
+      // last one of those had a reading long ago (found by the single look-up, outside the recent window).
+      fake.seed(
+        weight(80, '2025-03-10T08:50:00Z', { patient }),
+        pulse(70, '2025-03-10T09:10:00Z', { patient }),
+        spo2(97, '2025-03-10T09:05:00Z', { patient }),
+        i % 3 === 0 && i > 0
+          ? bloodPressure(120, 80, '2025-02-01T09:00:00Z', { patient })
+          : bloodPressure(120, 80, i % 3 === 0 ? '2025-01-01T09:00:00Z' : '2025-03-10T09:00:00Z', { patient })
+      );
+    }
+    const result = await scanMissedReadings(fake.client, new Date('2025-03-10T12:30:00Z'));
+    const overdue = Array.from({ length: count }, (_, i) => i).filter((i) => i % 3 === 0);
+    expect(result).toMatchObject({ carePlans: count, schedules: 4 * count, overdue: overdue.length });
+    expect(result.alerts.map((a) => a.patient)).toEqual(overdue.map((i) => `Patient/p${i}`));
+    expect(result.alerts.every((a) => a.code === '85354-9' && a.outcome === 'created')).toBe(true);
+    const bp = fake.all<DetectedIssue>('DetectedIssue').find((a) => a.identifier?.[0].value?.endsWith('Patient/p3'));
+    expect(bp?.detail).toMatch(/last reading 1 Feb 2025, 09:00$/);
+    const searches = fake.log.filter((l) => l.startsWith('search'));
+    const batches = Math.ceil(count / PATIENTS_PER_READINGS_SEARCH);
+    expect(searches.filter((l) => l.startsWith('search pages CarePlan'))).toHaveLength(1);
+    expect(searches.filter((l) => l.startsWith('search pages Observation'))).toHaveLength(batches);
+    // One single look-up per overdue blood pressure (its recent window was empty), plus the alerts' own searches.
+    expect(searches.filter((l) => l.startsWith('search Observation'))).toHaveLength(overdue.length);
   });
 });

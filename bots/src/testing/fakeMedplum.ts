@@ -6,7 +6,7 @@ import type { Resource, ResourceType } from '@medplum/fhirtypes';
 /**
  * Search supports only what the handlers use, and throws on anything else, so a handler that starts using a new
  * search parameter fails here first: _id, _count, _sort (date, -date), identifier (system|value), status,
- * lifecycle-status, url, subject and patient (literal reference), code (comma-separated system|code) and date
+ * lifecycle-status, url, subject (literal references, comma-separated) and patient (literal reference), code (comma-separated system|code) and date
  * (ge/le/gt/lt on Observation.effectiveDateTime). Updates honour If-Match. The real server's behaviour (paging,
  * search index timing, transactions, access control) is not imitated: the handlers must be re-tested against it.
  */
@@ -45,6 +45,19 @@ export class FakeMedplum {
   async searchResources(resourceType: ResourceType, query?: QueryTypes): Promise<Resource[]> {
     this.log.push(`search ${resourceType}?${new URLSearchParams(params(query)).toString()}`);
     return this.search(resourceType, query);
+  }
+
+  /** Pages of `_count` results (all in one page without it), as MedplumClient follows `next` links. */
+  async *searchResourcePages(resourceType: ResourceType, query?: QueryTypes): AsyncGenerator<Resource[]> {
+    this.log.push(`search pages ${resourceType}?${new URLSearchParams(params(query)).toString()}`);
+    const all = this.search(
+      resourceType,
+      params(query).filter(([name]) => name !== '_count')
+    );
+    const size = Number(params(query).find(([name]) => name === '_count')?.[1] ?? all.length) || all.length;
+    for (let from = 0; from < all.length; from += size) {
+      yield all.slice(from, from + size);
+    }
   }
 
   async createResource<T extends Resource>(resource: T): Promise<T> {
@@ -140,7 +153,7 @@ function matches(resource: Resource, name: string, value: string): boolean {
     case 'url':
       return r.url === value;
     case 'subject':
-      return r.subject?.reference === value;
+      return anyOf.includes(r.subject?.reference ?? '');
     case 'patient':
       return (r.patient ?? r.subject)?.reference === value;
     case 'code':

@@ -1,5 +1,5 @@
 // The alerting pipeline end to end on a real server: a reading's commit, its Subscription, the bot, the alert, the audit.
-import type { Observation } from '@medplum/fhirtypes';
+import type { Observation, Parameters } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
 import { enrolPatient, ensureProgramme, spo2Reading } from '../testing/monitoring.ts';
 import { useTestServer } from '../testing/testServer.ts';
@@ -70,5 +70,32 @@ describe('alert pipeline', () => {
     expect(run?.outcome).toBe('0');
     expect(run?.agent?.some((a) => a.who?.identifier?.value === 'bot-rpm-observation-alerts')).toBe(true);
     expect(await alertsOf(patient.id)()).toHaveLength(0);
+  });
+
+  test("the missed-readings bot on the real server: one search finds many patients' recent readings", async () => {
+    await ensureProgramme(ctx.medplum, 'heart-failure');
+    const measured = await enrolPatient(ctx.medplum, 'heart-failure');
+    const silent = await enrolPatient(ctx.medplum, 'heart-failure');
+    await ctx.medplum.createResource<Observation>(spo2Reading(measured.patient.id, 97));
+    const response = await ctx.medplum.post(ctx.medplum.fhirUrl('Bot', 'rpm-missed-readings', '$execute'), {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'scheduled', valueDateTime: new Date().toISOString() }],
+    });
+    const result = JSON.parse(
+      (response as Parameters).parameter?.find((p) => p.name === 'result')?.valueString ?? 'null'
+    ) as { carePlans: number; schedules: number; alerts: { patient: string; code: string }[]; skipped: string[] };
+    expect(result.carePlans).toBeGreaterThanOrEqual(2);
+    expect(result.schedules).toBeGreaterThanOrEqual(8);
+    expect(result.skipped).toEqual([]);
+    // The measured patient's SpO2 was found by the batched search, so it is not reported missing; every alert the
+    // scan reports for the silent patient exists on the server.
+    expect(result.alerts).not.toContainEqual(
+      expect.objectContaining({ patient: `Patient/${measured.patient.id}`, code: '2708-6' })
+    );
+    const stored = await ctx.medplum.searchResources('DetectedIssue', { patient: `Patient/${silent.patient.id}` });
+    const reported = result.alerts.filter((a) => a.patient === `Patient/${silent.patient.id}`);
+    expect(stored.map((a) => a.evidence?.[0]?.code?.[0]?.coding?.[0]?.code).sort()).toEqual(
+      reported.map((a) => a.code).sort()
+    );
   });
 });
