@@ -19,7 +19,15 @@ export async function loadCallerAccess(db: Queryable, caller: Caller, fhirBaseUr
     return { caller, fhirBaseUrl };
   }
   const user = await loadAccountReach(db, caller, fhirBaseUrl);
-  return { caller, fhirBaseUrl, reach: { user, patient: launchReach(caller, user) } };
+  const owner = caller.subject;
+  return {
+    caller,
+    fhirBaseUrl,
+    reach: {
+      user: { ...user, owner, everyOwner: caller.role === 'admin' },
+      patient: { ...launchReach(caller, user), owner },
+    },
+  };
 }
 
 /** The reach of a scope's context (system scopes never reach here with a reach: they are type-wide). */

@@ -6,18 +6,21 @@ import { compartmentPatients } from './compartmentPatients.ts';
 import { grantingScopes } from './grants.ts';
 import type { Reach } from './reach.ts';
 import { matchesScopeQuery } from './scopeQuery.ts';
-import { categoryOf } from './typeRules.ts';
+import { categoryOf, ownerOf } from './typeRules.ts';
 
 /**
  * Whether the reach holds the resource for reading:
  * - patient data: it is in the compartment of a reached Patient (a Patient: it is one), or is a reached resource;
  * - directory: always, unless it names patients (a Device's `patient`) none of whom is reached;
+ * - owned types: the caller's own (their owner tag), or any for an admin;
  * - restricted types: always (only an admin's `user/` scopes grant them).
  */
 export function inReadReach(reach: Reach, resource: Resource, patients: () => string[]): boolean {
   switch (categoryOf(resource.resourceType)) {
     case 'restricted':
       return true;
+    case 'owned':
+      return ownedInReach(reach, resource);
     case 'directory': {
       const linked = patients();
       return linked.length === 0 || linked.some((p) => reach.patients.has(p));
@@ -39,6 +42,11 @@ export function mayRead(access: CallerAccess, resource: Resource, interaction: I
   return scopes.some(
     (s) => inReadReach(reachOf(access, s.context), resource, patients) && matchesScopeQuery(s, resource)
   );
+}
+
+/** An owned resource is reached by its owner, and by admins. */
+export function ownedInReach(reach: Reach, resource: Resource): boolean {
+  return reach.everyOwner === true || (reach.owner !== undefined && ownerOf(resource) === reach.owner);
 }
 
 export function memo<T>(compute: () => T): () => T {

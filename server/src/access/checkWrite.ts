@@ -4,7 +4,7 @@ import type { Patient, PractitionerRole, Reference, Resource } from '@medplum/fh
 import type { Interaction, SmartScope } from '../auth/smartScopes.ts';
 import { normalizeReference } from '../fhir/search/indexRows.ts';
 import { reachOf, type CallerAccess } from './callerAccess.ts';
-import { inReadReach, memo } from './checkRead.ts';
+import { inReadReach, memo, ownedInReach } from './checkRead.ts';
 import { forbiddenBecause } from './checkType.ts';
 import { compartmentPatients } from './compartmentPatients.ts';
 import { grantingScopes } from './grants.ts';
@@ -23,12 +23,15 @@ function referenceOf(reference: Reference | undefined): string | undefined {
  *   record of a patient they do not reach, e.g. an Observation about another patient with themselves as performer;
  * - a Patient: it is reached, or (creating one) its managingOrganization is one of the account's Organizations;
  * - a PractitionerRole: its organization, if any, is one of the admin's (admins cannot open other organizations);
- * - a Device naming patients: they are all reached; other directory and restricted resources: always.
+ * - a Device naming patients: they are all reached; other directory and restricted resources: always;
+ * - owned resources: the caller's own (the server tags what a user writes as theirs), or any for an admin.
  */
 export function inWriteReach(reach: Reach, resource: Resource, patients: () => string[]): boolean {
   switch (categoryOf(resource.resourceType)) {
     case 'restricted':
       return true;
+    case 'owned':
+      return ownedInReach(reach, resource);
     case 'directory': {
       if (resource.resourceType === 'PractitionerRole') {
         const organization = referenceOf((resource as PractitionerRole).organization);

@@ -22,7 +22,8 @@ export type Refusal = 'scope' | 'role' | 'append-only' | 'server-written';
  * The scopes under which the caller may perform the interaction on the type (`*`: on some type), before looking at
  * any resource. System tokens: `system/` scopes without a granular query, as before user tokens existed. User
  * tokens: `patient/` and `user/` scopes (granular ones too), minus what the role never allows (writes of directory,
- * relationship and restricted types need an admin's `user/` scope; restricted types are admin-only altogether).
+ * relationship and restricted types need an admin's `user/` scope; restricted types are admin-only altogether; owned
+ * types are open to every role, each user reaching their own).
  */
 export function grantingScopes(caller: Caller, resourceType: string, interaction: Interaction): SmartScope[] {
   return refusalOrScopes(caller, resourceType, interaction).scopes;
@@ -59,6 +60,8 @@ function roleMay(caller: Caller, context: ScopeContext, resourceType: string, in
   switch (categoryOf(resourceType)) {
     case 'restricted':
       return admin;
+    case 'owned':
+      return true; // each their own (checkRead.ts, checkWrite.ts)
     case 'directory':
       return admin || !WRITES.has(interaction);
     case 'compartment':

@@ -10,6 +10,10 @@ export interface Reach {
   organizations: ReadonlySet<string>;
   /** Single resources reached besides the compartments ('RelatedPerson/x', a carer's own). */
   resources: ReadonlySet<string>;
+  /** The account whose owned resources (typeRules.ts OWNED_TYPES) are reached: the caller's own. */
+  owner?: string;
+  /** Every owned resource, whoever owns it (an admin's `user/` scopes). */
+  everyOwner?: boolean;
 }
 
 export const NO_REACH: Reach = { patients: new Set(), organizations: new Set(), resources: new Set() };

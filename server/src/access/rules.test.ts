@@ -54,13 +54,13 @@ function statusOf(fn: () => void): number {
 }
 
 describe('type rules', () => {
-  test('categories: compartment types, directory, restricted', () => {
+  test('categories: compartment types, directory, owned, restricted', () => {
     expect(categoryOf('Observation')).toBe('compartment');
     expect(categoryOf('Patient')).toBe('compartment');
     expect(categoryOf('AuditEvent')).toBe('compartment');
     expect(categoryOf('Practitioner')).toBe('directory');
     expect(categoryOf('Device')).toBe('directory');
-    expect(categoryOf('Subscription')).toBe('restricted');
+    expect(categoryOf('Subscription')).toBe('owned');
     expect(categoryOf('Binary')).toBe('restricted');
     expect(compartmentRowParams('Observation')).toEqual(['performer', 'subject']);
     expect(compartmentRowParams('Device')).toEqual(['patient']);
@@ -90,8 +90,11 @@ describe('granting scopes', () => {
     expect(grantingScopes(user('admin', ['user/*.cruds']), 'Practitioner', 'create')).toHaveLength(1);
     expect(grantingScopes(user('admin', ['patient/*.cruds']), 'Practitioner', 'create')).toEqual([]);
     expect(grantingScopes(user('clinician', ['user/*.cruds']), 'CareTeam', 'update')).toEqual([]);
-    expect(grantingScopes(user('clinician', ['user/*.cruds']), 'Subscription', 'read')).toEqual([]);
-    expect(grantingScopes(user('admin', ['user/*.cruds']), 'Subscription', 'read')).toHaveLength(1);
+    expect(grantingScopes(user('clinician', ['user/*.cruds']), 'Binary', 'read')).toEqual([]);
+    expect(grantingScopes(user('admin', ['user/*.cruds']), 'Binary', 'read')).toHaveLength(1);
+    // Owned types: every role, each reaching their own (checkRead.ts).
+    expect(grantingScopes(user('clinician', ['user/*.cruds']), 'Subscription', 'create')).toHaveLength(1);
+    expect(grantingScopes(user('patient', ['patient/Subscription.cd']), 'Subscription', 'create')).toHaveLength(1);
   });
 
   test('AuditEvent: append-only for everyone, created by system clients only', () => {

@@ -8,7 +8,7 @@ import { patientRefs } from './compartmentPatients.ts';
 import { grantingScopes } from './grants.ts';
 import type { Reach } from './reach.ts';
 import { scopeQueryConditions } from './scopeQuery.ts';
-import { categoryOf, compartmentRowParams } from './typeRules.ts';
+import { categoryOf, compartmentRowParams, OWNER_TAG_SYSTEM } from './typeRules.ts';
 
 /** Up to this many reached Patients, the restriction is selective enough to drive a search (see README). */
 export const SMALL_REACH = 50;
@@ -69,6 +69,8 @@ export function reachCondition(
   switch (categoryOf(resourceType)) {
     case 'restricted':
       return undefined;
+    case 'owned':
+      return reach.everyOwner ? undefined : reach.owner ? ownedBy(resourceType, reach.owner) : NOTHING;
     case 'directory': {
       const params = compartmentRowParams(resourceType);
       if (params.length === 0) {
@@ -148,6 +150,24 @@ function unlinked(resourceType: string, params: string[], fhirBaseUrl: string): 
         `search_reference ${x} WHERE ${x}.resource_type = ${p.add(resourceType, 'text')} AND ${x}.resource_id = ${row.id}` +
           ` AND ${x}.param = ANY(${p.add(params, 'text[]')}) AND ${x}.ref ~ ${p.add(pattern, 'text')}`
       )}`;
+    },
+  };
+}
+
+/** Tagged as owned by this account (typeRules.ts OWNER_TAG_SYSTEM, indexed under `_tag`). */
+function ownedBy(resourceType: string, owner: string): Condition {
+  const rows = (p: SqlParams, x: string): string =>
+    `search_token ${x} WHERE ${x}.resource_type = ${p.add(resourceType, 'text')} AND ${x}.param = '_tag'` +
+    ` AND ${x}.system = ${p.add(OWNER_TAG_SYSTEM, 'text')} AND ${x}.value = ${p.add(owner, 'text')}`;
+  return {
+    rank: RANK.reference,
+    test: (p, row) => {
+      const x = p.alias('a');
+      return probe(`${rows(p, x)} AND ${x}.resource_id = ${row.id}`);
+    },
+    ids: (p) => {
+      const x = p.alias('a');
+      return `SELECT DISTINCT ${x}.resource_id AS id FROM ${rows(p, x)}`;
     },
   };
 }

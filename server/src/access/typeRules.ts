@@ -5,9 +5,21 @@ import { patientCompartmentParams } from '../fhir/search/compartment.ts';
 /**
  * - compartment: patient data, reached through the Patient CompartmentDefinition (and Patient itself, by id);
  * - directory: shared, non-patient resources every user may read, only admins write;
- * - restricted: everything else (Subscription, Bot, Binary, Bundle, ...): admins and system clients only.
+ * - owned: each user's own (their websocket Subscriptions): a user reaches those they created, an admin all;
+ * - restricted: everything else (Bot, Binary, Bundle, ...): admins and system clients only.
  */
-export type TypeCategory = 'compartment' | 'directory' | 'restricted';
+export type TypeCategory = 'compartment' | 'directory' | 'owned' | 'restricted';
+
+/** Types a user may keep for themselves: a clinician's or patient's app subscribes to what it shows. */
+export const OWNED_TYPES: ReadonlySet<string> = new Set(['Subscription']);
+
+/** The tag the server puts on an owned resource a user writes: `code` is the account id (the token's subject). */
+export const OWNER_TAG_SYSTEM = 'http://rpm-platform.org/fhir/CodeSystem/resource-owner';
+
+/** The account that owns the resource (its owner tag); undefined for resources written by admins or the system. */
+export function ownerOf(resource: { meta?: { tag?: { system?: string; code?: string }[] } }): string | undefined {
+  return resource.meta?.tag?.find((t) => t.system === OWNER_TAG_SYSTEM)?.code;
+}
 
 /** Shared resources outside every patient compartment. */
 export const DIRECTORY_TYPES: ReadonlySet<string> = new Set([
@@ -55,6 +67,9 @@ export const APPEND_ONLY_TYPES: ReadonlySet<string> = new Set(['AuditEvent']);
 export function categoryOf(resourceType: string): TypeCategory {
   if (DIRECTORY_TYPES.has(resourceType)) {
     return 'directory';
+  }
+  if (OWNED_TYPES.has(resourceType)) {
+    return 'owned';
   }
   if (resourceType === 'Patient' || patientCompartmentParams(resourceType).length > 0) {
     return 'compartment';

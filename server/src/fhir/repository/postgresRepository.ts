@@ -268,8 +268,9 @@ export class PostgresRepository extends FhirRepository {
   private prepareVersion(resource: WithId<Resource>, operation: 'create' | 'update'): PendingVersion {
     assertResourceType(resource.resourceType);
     assertValidId(resource.id);
-    const meta = { ...resource.meta, versionId: timeOrderedId(), lastUpdated: new Date().toISOString() };
-    const accepted = resource.resourceType === 'Subscription' ? prepareSubscription(resource) : resource;
+    const accepted =
+      resource.resourceType === 'Subscription' ? prepareSubscription(resource, this.context.caller) : resource;
+    const meta = { ...accepted.meta, versionId: timeOrderedId(), lastUpdated: new Date().toISOString() };
     const stamped = { ...accepted, meta } as WithId<Resource>;
     validateResourceForWrite(stamped);
     return {
