@@ -17,6 +17,10 @@ export function createPool(connectionString: string, max = 20): Db {
   });
   // An idle client losing its connection must not crash the process.
   pool.on('error', (err) => console.error('PostgreSQL pool error:', err.message));
+  // Nor may a checked-out client's connection error escape as an unhandled 'error' event (the query in flight fails).
+  pool.on('connect', (client) => {
+    client.on('error', (err) => console.error('PostgreSQL connection error:', err.message));
+  });
   return pool;
 }
 

@@ -27,6 +27,9 @@ export function watchDeadWorkers(
   const ids = new Set<string>();
   events.on('worker:create', ({ worker }) => ids.add(worker.workerId));
   events.on('worker:stop', ({ worker }) => ids.delete(worker.workerId));
+  // With a local queue the pool locks the batches it fetches under its own id.
+  events.on('pool:create', ({ workerPool }) => ids.add(workerPool.id));
+  events.on('pool:release', ({ workerPool }) => ids.delete(workerPool.id));
   let running: Promise<void> | undefined;
   const beat = async (): Promise<void> => {
     try {
