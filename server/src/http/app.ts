@@ -16,6 +16,7 @@ import {
 } from '../fhir/routes.ts';
 import { toOperationOutcomeError } from '../fhir/repository/databaseErrors.ts';
 import { outcomeOf, outcomeWithStatus, sendOutcome } from './outcomes.ts';
+import { CLINICIAN_APP_DIST, CLINICIAN_APP_PATH, smartAppRouter } from './smartAppHosting.ts';
 
 export interface AppParts {
   config: ServerConfig;
@@ -113,6 +114,9 @@ export function createApp(parts: AppParts): express.Express {
     express.json({ limit: '100kb' }),
     createAccountAdminRouter({ pool: parts.pool })
   );
+
+  // The clinicians' SMART app (static files; it calls the FHIR API like any other SMART app).
+  app.use(CLINICIAN_APP_PATH, smartAppRouter(CLINICIAN_APP_DIST, 'clinician app'));
 
   app.use((req: Request, res: Response) => {
     sendOutcome(res, outcomeWithStatus(404, 'not-found', `No such path: ${req.method} ${req.path.slice(0, 200)}`));

@@ -1,0 +1,116 @@
+// One alert: what happened, its severity in words, who acknowledged it; Acknowledge and Resolve (with an outcome note).
+import { Alert, Badge, Button, Group, Paper, Stack, Text, Textarea, Title } from '@mantine/core';
+import type { DetectedIssue } from '@medplum/fhirtypes';
+import { useMedplum } from '@medplum/react';
+import { useState } from 'react';
+import { plainError } from '../ui/plainError.ts';
+import { formatDateTime } from '../ui/formatTime.ts';
+import { useDraft } from '../ui/useDraft.ts';
+import { readSeverity, SEVERITY_COLOR, SEVERITY_LABEL } from '../worklist/acuity.ts';
+import { acknowledgeAlert, resolveAlert } from './alertOperations.ts';
+import { currentAcknowledgement, isOpen } from './alertState.ts';
+
+type Busy = 'acknowledge' | 'resolve' | undefined;
+
+export function AlertCard(props: { alert: DetectedIssue & { id: string }; onChanged: (alert: DetectedIssue) => void }) {
+  const medplum = useMedplum();
+  const { alert } = props;
+  const severity = readSeverity(alert);
+  const acknowledgement = currentAcknowledgement(alert);
+  const [note, setNote] = useDraft(`alert-note:${alert.id}`);
+  const [busy, setBusy] = useState<Busy>();
+  const [error, setError] = useState<string>();
+  const [result, setResult] = useState<string>();
+  const [noteError, setNoteError] = useState<string>();
+  const titleId = `alert-${alert.id}-title`;
+
+  async function run(action: 'acknowledge' | 'resolve'): Promise<void> {
+    if (action === 'resolve' && !note.trim()) {
+      setNoteError('Write the outcome before resolving the alert.');
+      return;
+    }
+    setNoteError(undefined);
+    setBusy(action);
+    setError(undefined);
+    setResult(undefined);
+    try {
+      const updated =
+        action === 'acknowledge'
+          ? await acknowledgeAlert(medplum, alert.id, note)
+          : await resolveAlert(medplum, alert.id, note);
+      setNote('');
+      setResult(action === 'acknowledge' ? 'Alert acknowledged.' : 'Alert resolved.');
+      props.onChanged(updated);
+    } catch (err) {
+      setError(plainError(err));
+    } finally {
+      setBusy(undefined);
+    }
+  }
+
+  return (
+    <Paper withBorder p="md" component="article" aria-labelledby={titleId} data-alert-id={alert.id}>
+      <Stack gap="xs">
+        <Group gap="sm">
+          <Badge color={SEVERITY_COLOR[severity]} autoContrast variant="filled">
+            {SEVERITY_LABEL[severity]}
+          </Badge>
+          <Title order={3} size="h5" id={titleId}>
+            {alert.code?.text ?? alert.code?.coding?.[0]?.display ?? 'Alert'}
+          </Title>
+        </Group>
+        {alert.detail ? <Text size="sm">{alert.detail}</Text> : null}
+        <Text size="sm" c="dark.6">
+          Raised {formatDateTime(alert.identifiedDateTime)}
+          {isOpen(alert) ? '' : ' · Closed'}
+        </Text>
+        <Text size="sm" data-testid="alert-state">
+          {!isOpen(alert)
+            ? (alert.mitigation?.at(-1)?.action?.text ?? 'Closed')
+            : acknowledgement
+              ? `${acknowledgement.action?.text ?? 'Acknowledged'} by ${acknowledgement.author?.display ?? acknowledgement.author?.reference ?? 'a clinician'} at ${formatDateTime(acknowledgement.date)}`
+              : 'Not acknowledged'}
+        </Text>
+        {isOpen(alert) ? (
+          <>
+            <Textarea
+              label="Note or outcome"
+              description="Optional for acknowledging; required to resolve (what was done, the outcome)."
+              value={note}
+              onChange={(event) => setNote(event.currentTarget.value)}
+              error={noteError}
+              autosize
+              minRows={2}
+              maxLength={2000}
+            />
+            <Group gap="sm">
+              {!acknowledgement ? (
+                <Button onClick={() => void run('acknowledge')} loading={busy === 'acknowledge'} disabled={!!busy}>
+                  Acknowledge
+                </Button>
+              ) : null}
+              <Button
+                variant="outline"
+                onClick={() => void run('resolve')}
+                loading={busy === 'resolve'}
+                disabled={!!busy}
+              >
+                Resolve
+              </Button>
+            </Group>
+          </>
+        ) : null}
+        {result ? (
+          <Text role="status" size="sm" fw={600}>
+            {result}
+          </Text>
+        ) : null}
+        {error ? (
+          <Alert color="red" title="That did not work" role="alert">
+            {error}
+          </Alert>
+        ) : null}
+      </Stack>
+    </Paper>
+  );
+}

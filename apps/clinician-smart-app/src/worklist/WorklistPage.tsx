@@ -1,0 +1,121 @@
+// The triage worklist: the caseload, most acute first, with filters and live updates; a patient's name opens their view.
+import { Alert, Button, Group, Loader, SegmentedControl, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useMedplum } from '@medplum/react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useLaunchContext } from '../smart/useLaunchContext.tsx';
+import { displayName } from '../patient/patientDetails.ts';
+import { plainError } from '../ui/plainError.ts';
+import { loadCaseload, type WorklistRow } from './loadCaseload.ts';
+import { useLiveUpdates, type LiveState } from './useLiveUpdates.ts';
+import { WorklistTable } from './WorklistTable.tsx';
+
+type SeverityFilter = 'all' | 'alerts' | 'red';
+
+const LIVE_WORDS: Readonly<Record<LiveState, string>> = {
+  off: '',
+  connecting: '',
+  live: 'Live: updates appear as they arrive.',
+  unavailable: 'Live updates are not available: use Refresh.',
+};
+
+const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+function formatClock(time: number): string {
+  return CLOCK.format(time);
+}
+
+function matches(row: WorklistRow, text: string, severity: SeverityFilter): boolean {
+  if (severity === 'alerts' && !row.acuity.alertSeverity) {
+    return false;
+  }
+  if (severity === 'red' && row.acuity.alertSeverity !== 'high') {
+    return false;
+  }
+  return !text || displayName(row.patient).toLowerCase().includes(text.toLowerCase());
+}
+
+export function WorklistPage() {
+  const medplum = useMedplum();
+  const { fhirUser, liveUpdates } = useLaunchContext();
+  const [rows, setRows] = useState<WorklistRow[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [loading, setLoading] = useState(false);
+  const [loadedAt, setLoadedAt] = useState(() => Date.now());
+  const [text, setText] = useState('');
+  const [severity, setSeverity] = useState<SeverityFilter>('all');
+
+  const [liveCue, setLiveCue] = useState<string>();
+  const load = useCallback(async () => {
+    setLoading(true);
+    try {
+      setRows(await loadCaseload(medplum, fhirUser));
+      setLoadedAt(Date.now());
+      setError(undefined);
+    } catch (err) {
+      setError(plainError(err));
+    } finally {
+      setLoading(false);
+    }
+  }, [medplum, fhirUser]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const live = useLiveUpdates(medplum, !!liveUpdates, () => {
+    void load().then(() => setLiveCue(`Updated at ${formatClock(Date.now())}: new readings or alerts arrived.`));
+  });
+
+  const shown = useMemo(() => rows?.filter((row) => matches(row, text, severity)), [rows, text, severity]);
+
+  return (
+    <Stack gap="md">
+      <Group justify="space-between" align="flex-end">
+        <Title order={1}>Caseload</Title>
+        <Group gap="sm">
+          <Text size="sm" c="dimmed" role="status" data-testid="live-status">
+            {liveCue ?? LIVE_WORDS[live]}
+          </Text>
+          <Button variant="default" onClick={() => void load()} loading={loading}>
+            Refresh
+          </Button>
+        </Group>
+      </Group>
+      <Group align="flex-end" gap="md">
+        <TextInput
+          label="Find a patient"
+          value={text}
+          onChange={(event) => setText(event.currentTarget.value)}
+          w={260}
+        />
+        <Stack gap={4}>
+          <Text size="sm" fw={500} id="severity-filter-label">
+            Show
+          </Text>
+          <SegmentedControl
+            aria-labelledby="severity-filter-label"
+            value={severity}
+            onChange={(value) => setSeverity(value as SeverityFilter)}
+            data={[
+              { value: 'all', label: 'All patients' },
+              { value: 'alerts', label: 'With open alerts' },
+              { value: 'red', label: 'Red alerts' },
+            ]}
+          />
+        </Stack>
+      </Group>
+      {error ? (
+        <Alert color="red" title="The caseload could not be loaded" role="alert">
+          {error}
+        </Alert>
+      ) : null}
+      {!shown ? (
+        error ? null : (
+          <Loader aria-label="Loading the caseload" />
+        )
+      ) : (
+        <WorklistTable rows={shown} total={rows?.length ?? 0} now={loadedAt} />
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,189 @@
+// Loads the signed-in clinician's caseload as worklist rows: a few FHIR searches for the whole caseload, not per patient.
+import type { MedplumClient, WithId } from '@medplum/core';
+import type {
+  Bundle,
+  CarePlan,
+  Resource,
+  CareTeam,
+  DetectedIssue,
+  Observation,
+  Patient,
+  PlanDefinition,
+} from '@medplum/fhirtypes';
+import { NEWS2_TOTAL_CODE, SNOMED } from '../fhir/codes.ts';
+import { isNews2, news2Of, patientIdOf, readingTime } from '../fhir/readings.ts';
+import { searchForPatients } from '../fhir/searchInChunks.ts';
+import { displayName } from '../patient/patientDetails.ts';
+import { compareAcuity, highestSeverity, type Acuity } from './acuity.ts';
+
+export interface WorklistRow {
+  patient: WithId<Patient>;
+  acuity: Acuity;
+  /** When the newest vital sign was taken. */
+  lastReading?: string;
+  /** The monitoring programme(s) the patient is enrolled in (CarePlan → PlanDefinition title). */
+  programme?: string;
+  careTeam?: string;
+}
+
+/** Readings newer than this are searched for the whole caseload at once; older ones only for patients lacking one. */
+const RECENT_READINGS_HOURS = 48;
+/** NEWS2 scores older than this do not count as "latest". */
+const NEWS2_LOOKBACK_DAYS = 7;
+const MAX_PER_SEARCH = '1000';
+
+function entries<T>(bundle: Bundle, resourceType: string): WithId<T>[] {
+  return (bundle.entry ?? [])
+    .map((e) => e.resource as Resource | undefined)
+    .filter((r) => r?.resourceType === resourceType) as unknown as WithId<T>[];
+}
+
+/** The caseload: patients of the practitioner's active care teams; for any other user, the patients they can see. */
+async function caseload(
+  medplum: MedplumClient,
+  fhirUser: string | undefined
+): Promise<{ patients: WithId<Patient>[]; careTeams: Map<string, string> }> {
+  const careTeams = new Map<string, string>();
+  if (!fhirUser?.startsWith('Practitioner/')) {
+    const bundle = await medplum.search('Patient', { _count: MAX_PER_SEARCH });
+    return { patients: entries<Patient>(bundle, 'Patient'), careTeams };
+  }
+  const bundle = await medplum.search('CareTeam', {
+    participant: fhirUser,
+    status: 'active',
+    _include: 'CareTeam:subject',
+    _count: MAX_PER_SEARCH,
+  });
+  for (const team of entries<CareTeam>(bundle, 'CareTeam')) {
+    const id = patientIdOf(team.subject);
+    if (id && team.name && !careTeams.has(id)) {
+      careTeams.set(id, team.name);
+    }
+  }
+  return { patients: entries<Patient>(bundle, 'Patient'), careTeams };
+}
+
+function groupByPatient<T>(items: readonly T[], patientOf: (item: T) => string | undefined): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const id = patientOf(item);
+    if (id) {
+      groups.set(id, [...(groups.get(id) ?? []), item]);
+    }
+  }
+  return groups;
+}
+
+function newest(observations: readonly Observation[] | undefined): Observation | undefined {
+  let best: Observation | undefined;
+  for (const observation of observations ?? []) {
+    if (!best || (readingTime(observation) ?? '') > (readingTime(best) ?? '')) {
+      best = observation;
+    }
+  }
+  return best;
+}
+
+/** Programme titles by patient: active CarePlans and the PlanDefinitions they instantiate (canonical include). */
+async function programmes(medplum: MedplumClient, patientIds: string[]): Promise<Map<string, string>> {
+  const resources = await searchForPatients(medplum, 'CarePlan', 'subject', patientIds, {
+    status: 'active',
+    _include: 'CarePlan:instantiates-canonical',
+    _count: MAX_PER_SEARCH,
+  });
+  const titles = new Map<string, string>();
+  for (const r of resources) {
+    if (r.resourceType === 'PlanDefinition' && (r as PlanDefinition).url) {
+      const plan = r as PlanDefinition;
+      titles.set(plan.url as string, plan.title ?? plan.name ?? (plan.url as string));
+    }
+  }
+  const byPatient = new Map<string, string>();
+  for (const r of resources) {
+    if (r.resourceType !== 'CarePlan') {
+      continue;
+    }
+    const plan = r as CarePlan;
+    const id = patientIdOf(plan.subject);
+    const names = (plan.instantiatesCanonical ?? []).map((url) => titles.get(url) ?? plan.title ?? url);
+    if (id && names.length) {
+      byPatient.set(id, [byPatient.get(id), ...names].filter(Boolean).join(', '));
+    }
+  }
+  return byPatient;
+}
+
+/** The newest vital sign of each patient: one search for recent readings, then one small search per patient lacking one. */
+async function lastReadings(medplum: MedplumClient, patientIds: string[]): Promise<Map<string, string>> {
+  const since = new Date(Date.now() - RECENT_READINGS_HOURS * 3_600_000).toISOString();
+  const recent = (await searchForPatients(medplum, 'Observation', 'subject', patientIds, {
+    category: 'vital-signs',
+    date: `ge${since}`,
+    _sort: '-date',
+    _count: MAX_PER_SEARCH,
+  })) as Observation[];
+  const times = new Map<string, string>();
+  for (const [id, observations] of groupByPatient(recent, (o) => patientIdOf(o.subject))) {
+    const time = readingTime(newest(observations) as Observation);
+    if (time) {
+      times.set(id, time);
+    }
+  }
+  const missing = patientIds.filter((id) => !times.has(id));
+  await Promise.all(
+    missing.map(async (id) => {
+      const bundle = await medplum.search('Observation', {
+        subject: `Patient/${id}`,
+        category: 'vital-signs',
+        _sort: '-date',
+        _count: '1',
+      });
+      const time = readingTime(entries<Observation>(bundle, 'Observation')[0] ?? ({} as Observation));
+      if (time) {
+        times.set(id, time);
+      }
+    })
+  );
+  return times;
+}
+
+/** The worklist of the clinician's caseload, most acute first. */
+export async function loadCaseload(medplum: MedplumClient, fhirUser: string | undefined): Promise<WorklistRow[]> {
+  const { patients, careTeams } = await caseload(medplum, fhirUser);
+  const ids = patients.map((p) => p.id);
+  if (ids.length === 0) {
+    return [];
+  }
+  const news2Since = new Date(Date.now() - NEWS2_LOOKBACK_DAYS * 86_400_000).toISOString();
+  const [alerts, news2, readings, programmeNames] = await Promise.all([
+    searchForPatients(medplum, 'DetectedIssue', 'patient', ids, { status: 'preliminary', _count: MAX_PER_SEARCH }),
+    searchForPatients(medplum, 'Observation', 'subject', ids, {
+      code: `${SNOMED}|${NEWS2_TOTAL_CODE}`,
+      date: `ge${news2Since}`,
+      _sort: '-date',
+      _count: MAX_PER_SEARCH,
+    }),
+    lastReadings(medplum, ids),
+    programmes(medplum, ids),
+  ]);
+  const alertsByPatient = groupByPatient(alerts as DetectedIssue[], (a) => patientIdOf(a.patient));
+  const news2ByPatient = groupByPatient((news2 as Observation[]).filter(isNews2), (o) => patientIdOf(o.subject));
+  const rows = patients.map((patient): WorklistRow => {
+    const open = alertsByPatient.get(patient.id) ?? [];
+    const latestNews2 = newest(news2ByPatient.get(patient.id));
+    return {
+      patient,
+      acuity: {
+        alertSeverity: highestSeverity(open),
+        openAlerts: open.length,
+        news2: latestNews2 ? news2Of(latestNews2) : undefined,
+      },
+      lastReading: readings.get(patient.id),
+      programme: programmeNames.get(patient.id),
+      careTeam: careTeams.get(patient.id),
+    };
+  });
+  return rows.sort(
+    (a, b) => compareAcuity(a.acuity, b.acuity) || displayName(a.patient).localeCompare(displayName(b.patient))
+  );
+}
