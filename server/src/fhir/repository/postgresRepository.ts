@@ -45,6 +45,7 @@ import { writeTriggersOf } from '../../subscriptions/writeTriggers.ts';
 import { prepareSubscription } from '../../subscriptions/validateSubscription.ts';
 import { toOperationOutcomeError } from './databaseErrors.ts';
 import { timeOrderedId } from './timeOrderedId.ts';
+import { assertNoUnresolvedReferences } from './unresolvedReferences.ts';
 import { readHistoryBundle, DEFAULT_HISTORY_COUNT, MAX_HISTORY_COUNT, type HistoryQuery } from './history.ts';
 import {
   parseStored,
@@ -273,6 +274,7 @@ export class PostgresRepository extends FhirRepository {
     const meta = { ...accepted.meta, versionId: timeOrderedId(), lastUpdated: new Date().toISOString() };
     const stamped = { ...accepted, meta } as WithId<Resource>;
     validateResourceForWrite(stamped);
+    assertNoUnresolvedReferences(stamped);
     return {
       row: {
         resourceType: stamped.resourceType,

@@ -126,6 +126,39 @@ describe('transaction', () => {
     expect(await ctx.medplum.searchResources('Patient', { family })).toHaveLength(0);
   });
 
+  test('a reference to a urn:uuid that is no entry of the transaction is refused (400), nothing written', async () => {
+    const family = `Dangling${randomUUID().slice(0, 8)}`;
+    const missing = `urn:uuid:${randomUUID()}`;
+    const res = await ctx.api('', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { resource: { resourceType: 'Patient', name: [{ family }] }, request: { method: 'POST', url: 'Patient' } },
+          {
+            resource: heartRate(missing, undefined, '2025-03-01T09:00:00Z', 71),
+            request: { method: 'POST', url: 'Observation' },
+          },
+        ],
+      }),
+    });
+    const body = (await res.json()) as { resourceType: string; issue?: { details?: { text?: string } }[] };
+    expect(res.status, JSON.stringify(body)).toBe(400);
+    expect(body.resourceType).toBe('OperationOutcome');
+    expect(JSON.stringify(body.issue)).toContain(`Observation.subject.reference is ${missing}`);
+    expect(await ctx.medplum.searchResources('Patient', { family })).toHaveLength(0);
+  });
+
+  test('a single create naming a urn:uuid (meaningful only inside a Bundle) is refused (400)', async () => {
+    const res = await ctx.api('Observation', {
+      method: 'POST',
+      body: JSON.stringify(heartRate(`urn:uuid:${randomUUID()}`, undefined, '2025-03-01T09:00:00Z', 72)),
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain('matches no entry of the transaction');
+  });
+
   test('a failing update of a missing resource rolls back the creates before it', async () => {
     const family = `Rollback${randomUUID().slice(0, 8)}`;
     const res = await ctx.api('', {
