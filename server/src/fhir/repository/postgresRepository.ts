@@ -46,6 +46,7 @@ import { prepareSubscription } from '../../subscriptions/validateSubscription.ts
 import { toOperationOutcomeError } from './databaseErrors.ts';
 import { timeOrderedId } from './timeOrderedId.ts';
 import { assertNoUnresolvedReferences } from './unresolvedReferences.ts';
+import { assertPlausibleReading } from '../../devices/readingPlausibility.ts';
 import { readHistoryBundle, DEFAULT_HISTORY_COUNT, MAX_HISTORY_COUNT, type HistoryQuery } from './history.ts';
 import {
   parseStored,
@@ -275,6 +276,7 @@ export class PostgresRepository extends FhirRepository {
     const stamped = { ...accepted, meta } as WithId<Resource>;
     validateResourceForWrite(stamped);
     assertNoUnresolvedReferences(stamped);
+    assertPlausibleReading(stamped);
     return {
       row: {
         resourceType: stamped.resourceType,
