@@ -90,11 +90,22 @@ export interface TestServerContext {
  */
 export function useTestServer(env: NodeJS.ProcessEnv = {}): TestServerContext {
   const context = {} as TestServerContext;
+  let renewal: NodeJS.Timeout | undefined;
   beforeAll(async () => {
     context.server = await startTestServer(env);
     context.medplum = await adminClient(context.server);
-    context.api = fhirFetch(context.server, context.medplum.getAccessToken() as string);
+    // The admin token is renewed at a third of its lifetime, so files that shorten RPM_ACCESS_TOKEN_TTL (to test
+    // expiry and refresh) can still use ctx.api and ctx.medplum however long they run on a busy machine.
+    const renewEveryMs = (context.server.config.accessTokenTtl * 1000) / 3;
+    renewal = setInterval(() => {
+      context.medplum.startClientLogin(TEST_ADMIN.clientId, TEST_ADMIN.clientSecret).catch(() => undefined);
+    }, renewEveryMs);
+    renewal.unref();
+    context.api = (path, init) => fhirFetch(context.server, context.medplum.getAccessToken() as string)(path, init);
   });
-  afterAll(() => context.server?.close());
+  afterAll(async () => {
+    clearInterval(renewal);
+    await context.server?.close();
+  });
   return context;
 }
