@@ -56,6 +56,6 @@ ${server.demo ? `  Demo data        ${server.demo.summary}\n` : ''}Press Ctrl-C 
 }
 
 main().catch((err) => {
-  console.error('Failed to start:', err instanceof Error ? err.message : err);
+  console.error('Failed to start:', err instanceof Error ? err.message || err : (err ?? 'no reason given (see above)'));
   process.exit(1);
 });

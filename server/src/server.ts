@@ -91,11 +91,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     const systemRepo = new PostgresRepository(pool, { fhirBaseUrl });
     await loadConformanceResources(systemRepo);
-    const demo = config.seedDemoData ? await seedDemoData(systemRepo, config) : undefined;
-    // Built-in alert bots are in place before the listener accepts the first reading.
+    // Built-in alert bots are in place before the first reading: the demo's and the listener's.
     if (config.jobs.builtInBots) {
       await deployBuiltInBots(systemRepo);
     }
+    const demo = config.seedDemoData ? await seedDemoData(systemRepo, config) : undefined;
 
     const app = createApp({
       config,

@@ -1,6 +1,6 @@
 // The demo seed on a database of its own: the ward (Organization, PractitionerRole, CareTeams), two sign-in accounts
 // with random passwords shown once, and nothing new on a restart; missing pieces are added back.
-import type { CareTeam, Patient, PractitionerRole } from '@medplum/fhirtypes';
+import type { CarePlan, CareTeam, Patient, PlanDefinition, PractitionerRole } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findAccountByEmail } from '../accounts/accountStore.ts';
 import { verifyLogin } from '../accounts/login.ts';
@@ -78,6 +78,19 @@ describe('seedDemoData', () => {
       expect(team.participant?.map((p) => p.member?.reference)).toEqual([practitionerRef]);
     }
 
+    // Each patient is enrolled in the heart-failure programme, so the alert bots judge their readings.
+    const carePlans = await current<CarePlan>('CarePlan');
+    expect(carePlans.map((c) => c.subject?.reference).sort()).toEqual(patients.map((p) => `Patient/${p.id}`).sort());
+    for (const carePlan of carePlans) {
+      expect(carePlan).toMatchObject({
+        status: 'active',
+        instantiatesCanonical: ['http://rpm-platform.org/fhir/PlanDefinition/heart-failure'],
+      });
+    }
+    expect((await current<PlanDefinition>('PlanDefinition')).map((d) => d.url)).toContain(
+      'http://rpm-platform.org/fhir/PlanDefinition/heart-failure'
+    );
+
     const clinician = await findAccountByEmail(pool, 'sam.bennett@example.org');
     expect(clinician?.fhirUser).toBe(practitionerRef);
     const grace = patients.find((p) => p.name?.[0]?.family === 'Okafor');
@@ -94,7 +107,15 @@ describe('seedDemoData', () => {
       await server.close();
     }
     expect(await counts()).toEqual(before);
-    expect(before).toMatchObject({ Organization: 1, Practitioner: 1, PractitionerRole: 1, CareTeam: 3, Patient: 3 });
+    expect(before).toMatchObject({
+      Organization: 1,
+      Practitioner: 1,
+      PractitionerRole: 1,
+      CareTeam: 3,
+      Patient: 3,
+      CarePlan: 3,
+      PlanDefinition: 1,
+    });
     expect(before.Observation).toBe(63);
   });
 

@@ -1,11 +1,14 @@
 // Demo data for a first start: a virtual ward with a clinician, three patients, their care teams, a week of readings,
 // and sign-in accounts for the clinician and the first patient.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import type {
+  CarePlan,
   CareTeam,
   Observation,
   Organization,
   Patient,
+  PlanDefinition,
   Practitioner,
   PractitionerRole,
   Resource,
@@ -105,6 +108,7 @@ async function seedWard(tx: PostgresRepository): Promise<DemoWard> {
     code: [{ text: 'Virtual ward nurse' }],
   });
 
+  await ensureProgramme(tx, counter);
   const patients: string[] = [];
   for (const [i, p] of PATIENTS.entries()) {
     const before = counter.created;
@@ -118,6 +122,8 @@ async function seedWard(tx: PostgresRepository): Promise<DemoWard> {
       generalPractitioner: [{ reference: practitionerRef }],
     });
     const patientRef = reference(patient);
+    // Enrolled before the readings are written, so the alert bots judge them as they would a device's.
+    await findOrCreate<CarePlan>(tx, counter, monitoringCarePlan(p.nhs, patientRef, practitionerRef));
     if (counter.created > before) {
       counter.created += await createReadings(tx, patientRef, i);
     } else if (patient.managingOrganization?.reference !== orgRef) {
@@ -135,6 +141,31 @@ async function seedWard(tx: PostgresRepository): Promise<DemoWard> {
     });
   }
   return { practitioner: practitionerRef, patients, created: counter.created };
+}
+
+/** The project's example conformance resources (fhir/profiles/examples), e.g. the programme PlanDefinitions. */
+function readExample<T extends Resource>(name: string): T {
+  const url = new URL(`../../../fhir/profiles/examples/${name}.json`, import.meta.url);
+  return JSON.parse(fs.readFileSync(url, 'utf8')) as T;
+}
+
+/** The heart-failure programme (thresholds, escalation), as in the example; written once, by its id. */
+async function ensureProgramme(tx: PostgresRepository, counter: { created: number }): Promise<void> {
+  const programme = readExample<PlanDefinition>('rpm-threshold-programme-heart-failure');
+  const { created } = await tx.upsertResource(programme);
+  counter.created += created ? 1 : 0;
+}
+
+/** The patient's monitoring CarePlan of the heart-failure programme: the example's schedule, started a week ago. */
+function monitoringCarePlan(nhs: string, patientRef: string, practitionerRef: string): CarePlan {
+  const { id: _id, goal: _goal, ...example } = readExample<CarePlan>('rpm-monitoring-careplan-heart-failure');
+  return {
+    ...example,
+    identifier: [{ system: DEMO_SYSTEM, value: `care-plan-${nhs}` }],
+    subject: { reference: patientRef },
+    author: { reference: practitionerRef },
+    period: { start: new Date(Date.now() - 8 * 86_400_000).toISOString() },
+  };
 }
 
 function byIdentifier(resourceType: string, system: string, value: string): SearchRequest {
@@ -166,8 +197,9 @@ function reference(resource: WithId<Resource>): string {
 }
 
 /**
- * A week of daily heart rate, SpO2 and blood pressure; Arthur's (index 1) heart rate climbs over the week. Returns
- * how many Observations it created.
+ * A week of daily heart rate, SpO2 and blood pressure. Arthur (index 1) deteriorates over the week, to a heart rate
+ * of 120 (amber) and SpO2 91 % (red) today, so the demo ward opens with his alerts raised by the bots. Returns how
+ * many Observations it created.
  */
 async function createReadings(tx: PostgresRepository, patientRef: string, i: number): Promise<number> {
   const now = Date.now();
@@ -175,10 +207,8 @@ async function createReadings(tx: PostgresRepository, patientRef: string, i: num
   for (let day = 6; day >= 0; day--) {
     const when = new Date(now - day * 86_400_000 - i * 3_600_000).toISOString();
     const worsening = i === 1 ? 6 - day : 0;
-    await tx.createResource(vital(patientRef, when, '8867-4', 'Heart rate', 72 + worsening * 6, '/min'));
-    await tx.createResource(
-      vital(patientRef, when, '2708-6', 'Oxygen saturation', 97 - (i === 1 ? Math.floor(worsening / 2) : 0), '%')
-    );
+    await tx.createResource(vital(patientRef, when, '8867-4', 'Heart rate', 72 + worsening * 8, '/min'));
+    await tx.createResource(vital(patientRef, when, '2708-6', 'Oxygen saturation', 97 - worsening, '%'));
     await tx.createResource(bloodPressure(patientRef, when, 128 + i * 6, 82));
     created += 3;
   }
