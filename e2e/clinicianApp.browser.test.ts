@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { ensureClinicianAppBuilt } from '../apps/clinician-smart-app/build/ensureBuilt.ts';
 import { nextTotp } from '../server/src/testing/smartFlow.ts';
-import { useTestServer } from '../server/src/testing/testServer.ts';
+import { adminClient, fhirFetch, useTestServer } from '../server/src/testing/testServer.ts';
 import { createClinicianWard, type ClinicianWard } from './clinicianWard.ts';
 import { heading, launchChromium, randomSuffix, registerClient, waitForHeading, waitForUrl } from './support.ts';
 
@@ -60,6 +60,10 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
+  // The file's 75-second tokens apply to the admin client too: a fresh one per test, so fixtures are still created
+  // when earlier tests ran long (a loaded machine; the worklist's live-update socket adds a few requests).
+  ctx.medplum = await adminClient(ctx.server);
+  ctx.api = fhirFetch(ctx.server, ctx.medplum.getAccessToken() as string);
   context = await browser.newContext({ viewport: VIEWPORTS[0].size });
   page = await context.newPage();
   blocked = [];

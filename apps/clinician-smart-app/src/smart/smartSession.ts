@@ -16,7 +16,10 @@ export interface LaunchContext {
   needPatientBanner: boolean;
   /** SMART `smart_style_url`, when the EHR gave one. */
   styleUrl?: string;
-  /** The server may offer websocket Subscriptions (a `<root>/fhir/R4` server): the worklist tries live updates. */
+  /**
+   * The server may offer websocket Subscriptions (laid out as ours and Medplum's, `<root>/fhir/R4`, whose
+   * `$get-ws-binding-token` gives the socket's URL): the worklist tries live updates, and says so if refused.
+   */
   liveUpdates?: boolean;
 }
 
@@ -89,10 +92,10 @@ export async function startSmartSession(onExpired: () => void): Promise<SmartSes
   scheduleRefresh(client, medplum, onExpired);
   const context = launchContext(client);
   if (context.fhirUser) {
-    // The user's own resource (a Practitioner); without it the app still works, without live updates.
+    // The user's own resource (a Practitioner), for @medplum/react components that ask for the profile.
     medplum.setUser(
       await medplum.readReference<ProfileResource>({ reference: context.fhirUser }).catch(() => undefined)
     );
   }
-  return { medplum, context: { ...context, liveUpdates: live && medplum.getProfile() !== undefined } };
+  return { medplum, context: { ...context, liveUpdates: live } };
 }

@@ -1,11 +1,12 @@
 // The triage worklist: the caseload, most acute first, with filters and live updates; a patient's name opens their view.
 import { Alert, Button, Group, Loader, SegmentedControl, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMedplum } from '@medplum/react';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useLaunchContext } from '../smart/useLaunchContext.tsx';
 import { displayName } from '../patient/patientDetails.ts';
 import { plainError } from '../ui/plainError.ts';
-import { loadCaseload, type WorklistRow } from './loadCaseload.ts';
+import { describeEvents } from './liveEvents.ts';
+import { loadCaseload, refreshRows, type WorklistRow } from './loadCaseload.ts';
 import { useLiveUpdates, type LiveState } from './useLiveUpdates.ts';
 import { WorklistTable } from './WorklistTable.tsx';
 
@@ -15,14 +16,12 @@ const LIVE_WORDS: Readonly<Record<LiveState, string>> = {
   off: '',
   connecting: '',
   live: 'Live: updates appear as they arrive.',
+  reconnecting: 'Live updates paused: reconnecting…',
   unavailable: 'Live updates are not available: use Refresh.',
 };
 
-const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-
-function formatClock(time: number): string {
-  return CLOCK.format(time);
-}
+/** How long the cue ("New alert for …") stays before the status line goes back to "Live". */
+const CUE_MS = 12_000;
 
 function matches(row: WorklistRow, text: string, severity: SeverityFilter): boolean {
   if (severity === 'alerts' && !row.acuity.alertSeverity) {
@@ -45,6 +44,13 @@ export function WorklistPage() {
   const [severity, setSeverity] = useState<SeverityFilter>('all');
 
   const [liveCue, setLiveCue] = useState<string>();
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+  /** Quiet reloads run one after another, so an older answer never overwrites a newer one. */
+  const queue = useRef<Promise<void>>(Promise.resolve());
+  const cueTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(cueTimer.current), []);
+
   const load = useCallback(async () => {
     setLoading(true);
     try {
@@ -62,8 +68,37 @@ export function WorklistPage() {
     void load();
   }, [load]);
 
-  const live = useLiveUpdates(medplum, !!liveUpdates, () => {
-    void load().then(() => setLiveCue(`Updated at ${formatClock(Date.now())}: new readings or alerts arrived.`));
+  const quietly = (work: () => Promise<void>): void => {
+    queue.current = queue.current.then(work).catch(() => undefined);
+  };
+
+  const live = useLiveUpdates(medplum, !!liveUpdates, {
+    onEvents: (events) =>
+      quietly(async () => {
+        const current = rowsRef.current;
+        if (!current) {
+          return;
+        }
+        const { patientIds, cue, reloadAll } = describeEvents(events, current);
+        if (reloadAll) {
+          setRows(await loadCaseload(medplum, fhirUser));
+        } else if (patientIds.size > 0) {
+          setRows(await refreshRows(medplum, rowsRef.current ?? current, patientIds));
+        } else {
+          return;
+        }
+        setLoadedAt(Date.now());
+        if (cue) {
+          setLiveCue(cue);
+          clearTimeout(cueTimer.current);
+          cueTimer.current = setTimeout(() => setLiveCue(undefined), CUE_MS);
+        }
+      }),
+    onMissed: () =>
+      quietly(async () => {
+        setRows(await loadCaseload(medplum, fhirUser));
+        setLoadedAt(Date.now());
+      }),
   });
 
   const shown = useMemo(() => rows?.filter((row) => matches(row, text, severity)), [rows, text, severity]);
@@ -74,7 +109,7 @@ export function WorklistPage() {
         <Title order={1}>Caseload</Title>
         <Group gap="sm">
           <Text size="sm" c="dimmed" role="status" data-testid="live-status">
-            {liveCue ?? LIVE_WORDS[live]}
+            {live === 'live' && liveCue ? liveCue : LIVE_WORDS[live]}
           </Text>
           <Button variant="default" onClick={() => void load()} loading={loading}>
             Refresh

@@ -147,9 +147,12 @@ async function lastReadings(medplum: MedplumClient, patientIds: string[]): Promi
   return times;
 }
 
-/** The worklist of the clinician's caseload, most acute first. */
-export async function loadCaseload(medplum: MedplumClient, fhirUser: string | undefined): Promise<WorklistRow[]> {
-  const { patients, careTeams } = await caseload(medplum, fhirUser);
+/** Worklist rows of these patients (their alerts, NEWS2, readings and programmes), unsorted. */
+async function rowsFor(
+  medplum: MedplumClient,
+  patients: WithId<Patient>[],
+  careTeams: ReadonlyMap<string, string>
+): Promise<WorklistRow[]> {
   const ids = patients.map((p) => p.id);
   if (ids.length === 0) {
     return [];
@@ -168,7 +171,7 @@ export async function loadCaseload(medplum: MedplumClient, fhirUser: string | un
   ]);
   const alertsByPatient = groupByPatient(alerts as DetectedIssue[], (a) => patientIdOf(a.patient));
   const news2ByPatient = groupByPatient((news2 as Observation[]).filter(isNews2), (o) => patientIdOf(o.subject));
-  const rows = patients.map((patient): WorklistRow => {
+  return patients.map((patient): WorklistRow => {
     const open = alertsByPatient.get(patient.id) ?? [];
     const latestNews2 = newest(news2ByPatient.get(patient.id));
     return {
@@ -183,7 +186,39 @@ export async function loadCaseload(medplum: MedplumClient, fhirUser: string | un
       careTeam: careTeams.get(patient.id),
     };
   });
+}
+
+function byAcuity(rows: WorklistRow[]): WorklistRow[] {
   return rows.sort(
     (a, b) => compareAcuity(a.acuity, b.acuity) || displayName(a.patient).localeCompare(displayName(b.patient))
   );
+}
+
+/** The worklist of the clinician's caseload, most acute first. */
+export async function loadCaseload(medplum: MedplumClient, fhirUser: string | undefined): Promise<WorklistRow[]> {
+  const { patients, careTeams } = await caseload(medplum, fhirUser);
+  return byAcuity(await rowsFor(medplum, patients, careTeams));
+}
+
+/**
+ * The worklist with the rows of `patientIds` loaded again (after a live notification: a few searches for those
+ * patients only), in acuity order. Patients not on the worklist are ignored; the caseload itself is not re-read.
+ */
+export async function refreshRows(
+  medplum: MedplumClient,
+  rows: readonly WorklistRow[],
+  patientIds: ReadonlySet<string>
+): Promise<WorklistRow[]> {
+  const stale = rows.filter((row) => patientIds.has(row.patient.id));
+  const careTeams = new Map(stale.map((row) => [row.patient.id, row.careTeam ?? '']));
+  const fresh = new Map(
+    (
+      await rowsFor(
+        medplum,
+        stale.map((row) => row.patient),
+        careTeams
+      )
+    ).map((row) => [row.patient.id, { ...row, careTeam: row.careTeam || undefined }])
+  );
+  return byAcuity(rows.map((row) => fresh.get(row.patient.id) ?? row));
 }

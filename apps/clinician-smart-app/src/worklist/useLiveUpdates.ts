@@ -1,50 +1,54 @@
-// Live worklist: websocket Subscriptions to alerts and readings (where the server offers them) trigger a quiet reload.
+// Live worklist: websocket Subscriptions to alerts and readings (where the server offers them) report what changed.
 import type { MedplumClient } from '@medplum/core';
 import { useEffect, useRef, useState } from 'react';
+import { openLiveChannel, type ChannelState, type LiveEvent } from './liveChannel.ts';
 
 /** What the worklist listens to: any change to an alert or an Observation the user may read. */
 export const LIVE_CRITERIA = ['DetectedIssue', 'Observation'];
 
-/** Several events in a burst (a reading, its NEWS2, an alert) cause one reload. */
-const DEBOUNCE_MS = 1_500;
+/** Several events in a burst (a reading, its NEWS2, an alert) are handled together. */
+const DEBOUNCE_MS = 500;
 
-export type LiveState = 'off' | 'connecting' | 'live' | 'unavailable';
+export type LiveState = 'off' | ChannelState;
+
+export interface LiveHandlers {
+  /** A burst of notified changes. */
+  onEvents(events: LiveEvent[]): void;
+  /** After a break in the connection: anything may have changed meanwhile. */
+  onMissed(): void;
+}
 
 /**
- * Subscribes (MedplumClient.subscribeToCriteria: a Subscription with channel websocket, a binding token, one socket)
- * while mounted and calls `onChange` after notifications; unsubscribes on unmount. Servers without them: 'unavailable'.
+ * While mounted and enabled: the user's websocket Subscriptions (reused from an earlier launch, else created),
+ * bound on one socket; notifications go to `onEvents` in short bursts. Servers without them: 'unavailable'.
  */
-export function useLiveUpdates(medplum: MedplumClient, enabled: boolean, onChange: () => void): LiveState {
+export function useLiveUpdates(medplum: MedplumClient, enabled: boolean, handlers: LiveHandlers): LiveState {
   const [state, setState] = useState<LiveState>(enabled ? 'connecting' : 'off');
-  const callback = useRef(onChange);
-  callback.current = onChange;
+  const current = useRef(handlers);
+  current.current = handlers;
 
   useEffect(() => {
     if (!enabled) {
       return undefined;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const changed = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => callback.current(), DEBOUNCE_MS);
-    };
-    const connected = (): void => setState('live');
-    const failed = (): void => setState('unavailable');
-    const emitters = LIVE_CRITERIA.map((criteria) => {
-      const emitter = medplum.subscribeToCriteria(criteria);
-      emitter.addEventListener('message', changed);
-      emitter.addEventListener('connect', connected);
-      emitter.addEventListener('error', failed);
-      return { criteria, emitter };
+    let pending: LiveEvent[] = [];
+    const close = openLiveChannel(medplum, LIVE_CRITERIA, {
+      onEvents: (events) => {
+        pending.push(...events);
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const batch = pending;
+          pending = [];
+          current.current.onEvents(batch);
+        }, DEBOUNCE_MS);
+      },
+      onState: setState,
+      onReconnected: () => current.current.onMissed(),
     });
     return () => {
       clearTimeout(timer);
-      for (const { criteria, emitter } of emitters) {
-        emitter.removeEventListener('message', changed);
-        emitter.removeEventListener('connect', connected);
-        emitter.removeEventListener('error', failed);
-        medplum.unsubscribeFromCriteria(criteria);
-      }
+      close();
     };
   }, [medplum, enabled]);
   return state;

@@ -1,0 +1,313 @@
+// The worklist's websocket Subscriptions: reuse or create the user's own, bind them with $get-ws-binding-token, listen.
+import type { MedplumClient } from '@medplum/core';
+import type { Bundle, BundleEntry, Parameters, Resource, Subscription } from '@medplum/fhirtypes';
+
+/** One notified change: the resource version (absent for a delete) and how it was written (POST create, PUT update). */
+export interface LiveEvent {
+  resource?: Resource;
+  method?: string;
+}
+
+export type ChannelState = 'connecting' | 'live' | 'reconnecting' | 'unavailable';
+
+export interface LiveChannelHandlers {
+  onEvents(events: LiveEvent[]): void;
+  onState(state: ChannelState): void;
+  /** The socket came back after a break: events may have been missed (nothing is replayed). */
+  onReconnected(): void;
+}
+
+/** Marks the Subscriptions this app creates (and finds again at the next launch). */
+export const LIVE_REASON = 'Clinician worklist live updates';
+
+/** Rebind this long before a binding token expires (it never outlives the access token that asked for it). */
+const REBIND_MARGIN_MS = 60_000;
+const MIN_REBIND_MS = 5_000;
+const MAX_BACKOFF_MS = 30_000;
+
+interface Binding {
+  subscriptionId: string;
+  token: string;
+  url: string;
+  expiresAt: number;
+}
+
+function issueCode(err: unknown): string | undefined {
+  return (err as { outcome?: { issue?: { code?: string }[] } } | undefined)?.outcome?.issue?.[0]?.code;
+}
+
+/** The Subscription is gone (deleted, or not this user's any more). */
+function isGone(err: unknown): boolean {
+  const code = issueCode(err);
+  return code === 'not-found' || code === 'deleted';
+}
+
+/** The server (or this token) does not offer it: no point retrying. Network and server errors are retried. */
+function isRefusal(err: unknown): boolean {
+  const code = issueCode(err);
+  return code !== undefined && !['exception', 'transient', 'timeout', 'throttled', 'unknown'].includes(code);
+}
+
+/**
+ * The user's own active websocket Subscription for each criteria: found among theirs (the server returns only a
+ * user's own) or created. Shared per client, so two mounts (React StrictMode) or a reconnect never add duplicates.
+ */
+const ensured = new WeakMap<MedplumClient, Map<string, Promise<string>>>();
+
+async function findOrCreate(medplum: MedplumClient, criteria: string): Promise<string> {
+  const existing = await medplum
+    .searchResources('Subscription', { status: 'active', _count: '100' }, { cache: 'no-cache' })
+    .catch(() => []);
+  const mine = existing.find((s) => s.criteria === criteria && s.channel?.type === 'websocket');
+  if (mine) {
+    return mine.id;
+  }
+  const created = await medplum.createResource<Subscription>({
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: LIVE_REASON,
+    criteria,
+    channel: { type: 'websocket' },
+  });
+  return created.id;
+}
+
+function subscriptionFor(medplum: MedplumClient, criteria: string): Promise<string> {
+  let forClient = ensured.get(medplum);
+  if (!forClient) {
+    forClient = new Map();
+    ensured.set(medplum, forClient);
+  }
+  let id = forClient.get(criteria);
+  if (!id) {
+    id = findOrCreate(medplum, criteria);
+    const cache = forClient;
+    id.catch(() => cache.delete(criteria));
+    forClient.set(criteria, id);
+  }
+  return id;
+}
+
+function forget(medplum: MedplumClient, criteria: string): void {
+  ensured.get(medplum)?.delete(criteria);
+}
+
+async function bindingToken(medplum: MedplumClient, subscriptionId: string): Promise<Binding> {
+  const result = await medplum.get<Parameters>(
+    medplum.fhirUrl('Subscription', subscriptionId, '$get-ws-binding-token'),
+    { cache: 'no-cache' }
+  );
+  const value = (name: string) => result.parameter?.find((p) => p.name === name);
+  const token = value('token')?.valueString;
+  const url = value('websocket-url')?.valueUrl;
+  const expiration = value('expiration')?.valueDateTime;
+  if (!token || !url || !expiration) {
+    throw new Error('The server did not return a websocket binding token');
+  }
+  return { subscriptionId, token, url, expiresAt: Date.parse(expiration) };
+}
+
+function eventsOf(bundle: Bundle): { type?: string; subscriptionId?: string; events: LiveEvent[] } {
+  const entries = bundle.entry ?? [];
+  const status = entries[0]?.resource as
+    { resourceType: 'SubscriptionStatus'; type?: string; subscription?: { reference?: string } } | undefined;
+  if (status?.resourceType !== 'SubscriptionStatus') {
+    return { events: [] };
+  }
+  return {
+    type: status.type,
+    subscriptionId: status.subscription?.reference?.split('/').pop(),
+    events: entries.slice(1).map((entry: BundleEntry) => ({ resource: entry.resource, method: entry.request?.method })),
+  };
+}
+
+/**
+ * Opens the live channel for `criteria` (e.g. `DetectedIssue`, `Observation`): one socket, one binding per
+ * Subscription, rebinding before tokens expire and reconnecting (with back-off) after a break. Returns `close`.
+ */
+export function openLiveChannel(
+  medplum: MedplumClient,
+  criteria: readonly string[],
+  handlers: LiveChannelHandlers
+): () => void {
+  let closed = false;
+  let socket: WebSocket | undefined;
+  let attempt = 0;
+  let everLive = false;
+  let lastSecurityRebind = 0;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const bindings = new Map<string, Binding>();
+  const handshaken = new Set<string>();
+
+  /** The planned rebind of each criteria's Subscription (one at a time). */
+  const rebinds = new Map<string, ReturnType<typeof setTimeout>>();
+
+  const later = (ms: number, run: () => void): ReturnType<typeof setTimeout> => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!closed) {
+        run();
+      }
+    }, ms);
+    timers.add(timer);
+    return timer;
+  };
+
+  const send = (message: unknown): void => {
+    if (socket?.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(message));
+    }
+  };
+
+  /** A binding token for the criteria's Subscription; a new Subscription once if the old one is gone. */
+  const freshBinding = async (criterion: string): Promise<Binding> => {
+    try {
+      return await bindingToken(medplum, await subscriptionFor(medplum, criterion));
+    } catch (err) {
+      if (!isGone(err)) {
+        throw err;
+      }
+      forget(medplum, criterion);
+      return bindingToken(medplum, await subscriptionFor(medplum, criterion));
+    }
+  };
+
+  /** Sends the bind on the open socket and plans the next one before this token expires. */
+  const useBinding = (criterion: string, binding: Binding): void => {
+    bindings.set(criterion, binding);
+    send({ type: 'bind-with-token', payload: { token: binding.token } });
+    const remaining = binding.expiresAt - Date.now();
+    const planned = rebinds.get(criterion);
+    if (planned) {
+      clearTimeout(planned);
+      timers.delete(planned);
+    }
+    rebinds.set(
+      criterion,
+      later(Math.max(Math.min(remaining - REBIND_MARGIN_MS, remaining / 2), MIN_REBIND_MS), () => {
+        void bind(criterion);
+      })
+    );
+  };
+
+  const bind = async (criterion: string): Promise<void> => {
+    const ws = socket;
+    try {
+      const binding = await freshBinding(criterion);
+      if (!closed && socket === ws) {
+        useBinding(criterion, binding);
+      }
+    } catch {
+      // A break: the socket's close starts a reconnect, which binds everything again.
+      ws?.close();
+    }
+  };
+
+  const reconnect = (): void => {
+    if (closed) {
+      return;
+    }
+    handlers.onState(everLive ? 'reconnecting' : 'connecting');
+    const wait = Math.min(1_000 * 2 ** attempt, MAX_BACKOFF_MS);
+    attempt += 1;
+    later(wait, () => void connect());
+  };
+
+  const connect = async (): Promise<void> => {
+    for (const timer of timers) {
+      clearTimeout(timer);
+    }
+    timers.clear();
+    handshaken.clear();
+    let first: Binding;
+    try {
+      // The first binding token also tells where the socket is (`websocket-url`).
+      first = await freshBinding(criteria[0]);
+    } catch (err) {
+      if (isRefusal(err)) {
+        handlers.onState('unavailable');
+      } else {
+        reconnect();
+      }
+      return;
+    }
+    if (closed) {
+      return;
+    }
+    const ws = new WebSocket(first.url);
+    socket = ws;
+    let announced = false;
+    ws.addEventListener('open', () => {
+      bindings.clear();
+      useBinding(criteria[0], first);
+      for (const criterion of criteria.slice(1)) {
+        void bind(criterion);
+      }
+    });
+    ws.addEventListener('message', (message: MessageEvent) => {
+      let body: { resourceType?: string; type?: string; issue?: { code?: string }[] };
+      try {
+        body = JSON.parse(String(message.data));
+      } catch {
+        return;
+      }
+      if (body.resourceType === 'OperationOutcome') {
+        // An expired binding: bind again with a fresh token.
+        if (body.issue?.some((i) => i.code === 'security') && Date.now() - lastSecurityRebind > MIN_REBIND_MS) {
+          lastSecurityRebind = Date.now();
+          for (const criterion of criteria) {
+            void bind(criterion);
+          }
+        }
+        return;
+      }
+      if (body.resourceType !== 'Bundle') {
+        return;
+      }
+      const { type, subscriptionId, events } = eventsOf(body as Bundle);
+      if (type === 'handshake' && subscriptionId) {
+        handshaken.add(subscriptionId);
+        // Once per socket (a rebind before a token expires answers with another handshake: nothing was missed).
+        if (handshaken.size >= criteria.length && !announced) {
+          announced = true;
+          const wasLive = everLive;
+          everLive = true;
+          attempt = 0;
+          handlers.onState('live');
+          if (wasLive) {
+            handlers.onReconnected();
+          }
+        }
+      } else if (type === 'event-notification' && events.length > 0) {
+        handlers.onEvents(events);
+      }
+    });
+    ws.addEventListener('close', () => {
+      if (socket === ws) {
+        socket = undefined;
+        reconnect();
+      }
+    });
+  };
+
+  handlers.onState('connecting');
+  void connect();
+
+  return () => {
+    closed = true;
+    for (const timer of timers) {
+      clearTimeout(timer);
+    }
+    timers.clear();
+    const ws = socket;
+    socket = undefined;
+    if (ws) {
+      for (const binding of bindings.values()) {
+        if (ws.readyState === WebSocket.OPEN) {
+          ws.send(JSON.stringify({ type: 'unbind-from-token', payload: { token: binding.token } }));
+        }
+      }
+      ws.close(1000);
+    }
+  };
+}

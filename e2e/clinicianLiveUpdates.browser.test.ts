@@ -1,0 +1,256 @@
+// The clinician app's live worklist in headless Chromium: a red reading posted through the API reaches the open worklist.
+import { mkdirSync } from 'node:fs';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { CarePlan, DetectedIssue, Subscription } from '@medplum/fhirtypes';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { ensureClinicianAppBuilt } from '../apps/clinician-smart-app/build/ensureBuilt.ts';
+import { readExample } from '../bots/src/testing/examples.ts';
+import { ensureProgramme, spo2Reading } from '../server/src/testing/monitoring.ts';
+import { nextTotp } from '../server/src/testing/smartFlow.ts';
+import { adminClient, fhirFetch, useTestServer } from '../server/src/testing/testServer.ts';
+import { createClinicianWard, type ClinicianWard, type WardPatient } from './clinicianWard.ts';
+import { createResource, launchChromium, randomSuffix, registerClient, waitForHeading, waitForUrl } from './support.ts';
+
+/**
+ * The built-in alert bots score the reading the test posts (server/src/bots/alertPipeline.test.ts does the same).
+ * 75-second access tokens: a websocket binding never outlives the token that asked for it, so the app must rebind.
+ */
+const ACCESS_TOKEN_TTL_SECONDS = 75;
+const ctx = useTestServer({ RPM_BUILT_IN_BOTS: 'true', RPM_ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS) });
+const TEST_TIMEOUT = 120_000;
+/** From the reading's commit to the red row: bot job, alert, notification, the app's reload (alone: 1–3 s). */
+const LIVE_TIMEOUT = 20_000;
+const ARTIFACTS = new URL('./artifacts/clinician-app/', import.meta.url).pathname;
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const LIVE_WORDS = 'Live: updates appear as they arrive.';
+/** The `reason` the app gives its Subscriptions (apps/clinician-smart-app/src/worklist/liveChannel.ts). */
+const LIVE_REASON = 'Clinician worklist live updates';
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let clientId: string;
+let appUrl: string;
+let blocked: string[];
+let pageErrors: string[];
+/** Document (page) loads in the main frame after the app opened: a live update must cause none. */
+let documentLoads: string[];
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await ensureClinicianAppBuilt();
+  browser = await launchChromium();
+  clientId = `e2e-clinician-live-${randomSuffix()}`;
+  appUrl = `${ctx.server.baseUrl}/apps/clinician/`;
+  await registerClient(ctx, {
+    client_id: clientId,
+    client_name: 'RPM clinician workspace (E2E live)',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [appUrl],
+    fhir_scopes: 'user/*.cruds user/*.* patient/*.cruds patient/*.*',
+    rpm_first_party: true,
+    rpm_launch_uri: `${appUrl}launch.html?clientId=${clientId}`,
+  });
+}, 300_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** The admin client's tokens are short-lived too: a new one for each test, and after a long wait. */
+async function freshAdmin(): Promise<void> {
+  ctx.medplum = await adminClient(ctx.server);
+  ctx.api = fhirFetch(ctx.server, ctx.medplum.getAccessToken() as string);
+}
+
+beforeEach(async () => {
+  await freshAdmin();
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+  blocked = [];
+  pageErrors = [];
+  documentLoads = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('request', (request) => {
+    if (request.resourceType() === 'document' && request.frame() === page.mainFrame()) {
+      documentLoads.push(request.url());
+    }
+  });
+  await context.route(
+    (url) => url.origin !== ctx.server.baseUrl,
+    (route) => {
+      blocked.push(route.request().url());
+      return route.abort();
+    }
+  );
+});
+afterEach(async () => {
+  await context?.close();
+  expect(blocked, 'requests to other origins').toEqual([]);
+  expect(pageErrors, 'uncaught errors in the app').toEqual([]);
+});
+
+/** Standalone launch: sign-in, security code, the caseload. */
+async function launchAndSignIn(ward: ClinicianWard): Promise<void> {
+  await page.goto(`${appUrl}launch.html?clientId=${clientId}`);
+  await waitForUrl(page, (url) => url.pathname.startsWith('/oauth2/interaction/'));
+  await page.locator('#email').fill(ward.clinician.email);
+  await page.locator('#password').fill(ward.clinician.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await waitForHeading(page, 'Enter your security code');
+  await page.locator('#code').fill(nextTotp(ward.clinician));
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await waitForUrl(page, (url) => url.href.startsWith(appUrl) && !url.searchParams.has('code'));
+  await waitForHeading(page, 'Caseload');
+  await page.getByTestId('worklist').waitFor({ timeout: 15_000 });
+}
+
+async function liveStatus(): Promise<string> {
+  return ((await page.getByTestId('live-status').textContent()) ?? '').trim();
+}
+
+function rowOf(patient: WardPatient) {
+  return page.getByTestId('worklist').locator(`tbody tr[data-patient-id="${patient.id}"]`);
+}
+
+async function rowText(patient: WardPatient): Promise<string> {
+  return (await rowOf(patient).innerText()).replace(/\s+/g, ' ');
+}
+
+/** The worklist's own Subscriptions on the server (read with the admin client, which sees everyone's). */
+async function worklistSubscriptions(): Promise<Subscription[]> {
+  return (await ctx.medplum.searchResources('Subscription', { _count: '1000' }, { cache: 'no-cache' })).filter(
+    (s) => s.reason === LIVE_REASON && s.status === 'active'
+  );
+}
+
+/** Enrols a ward patient in the example heart-failure programme, whose thresholds the alert bot applies. */
+async function enrolInHeartFailureProgramme(patient: WardPatient): Promise<void> {
+  await ensureProgramme(ctx.medplum, 'heart-failure');
+  const { id: _id, goal: _goal, ...example } = readExample<CarePlan>('rpm-monitoring-careplan-heart-failure');
+  await createResource<CarePlan>(ctx, {
+    ...example,
+    subject: { reference: `Patient/${patient.id}` },
+    author: undefined,
+    period: { start: new Date(Date.now() - 86_400_000).toISOString() },
+  });
+}
+
+describe('live worklist', () => {
+  test(
+    'a red SpO2 reading posted through the API turns the patient red in the open worklist, without a reload',
+    async () => {
+      const ward = await createClinicianWard(ctx);
+      const lowen = ward.patients[3];
+      await enrolInHeartFailureProgramme(lowen);
+      await launchAndSignIn(ward);
+      expect(await rowText(lowen)).toContain('No open alerts');
+
+      // The app has subscribed (websocket Subscriptions, bound on /ws/subscriptions-r4) and says it is live.
+      await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
+      const status = page.getByTestId('live-status');
+      expect(await status.getAttribute('role')).toBe('status');
+      const subscriptions = await worklistSubscriptions();
+      expect(subscriptions.map((s) => s.criteria).sort()).toEqual(['DetectedIssue', 'Observation']);
+      expect(subscriptions.every((s) => s.channel.type === 'websocket')).toBe(true);
+
+      // A marker in the page: it survives only if the page is never loaded again.
+      await page.evaluate(() => {
+        (window as unknown as { liveMarker?: string }).liveMarker = 'still here';
+      });
+      documentLoads = [];
+
+      // Outside the browser, as a device gateway would: a red SpO2 (84 %); the alert bot raises a red alert.
+      const postedAt = Date.now();
+      await createResource(ctx, spo2Reading(lowen.id, 84));
+
+      await expect.poll(() => rowText(lowen), { timeout: LIVE_TIMEOUT, interval: 200 }).toContain('Red');
+      const arrivedMs = Date.now() - postedAt;
+      expect(await rowText(lowen)).toContain('1 open alert');
+      await expect.poll(liveStatus, { timeout: 5_000, interval: 100 }).toBe(`New alert for ${lowen.name}`);
+      console.info(`live update: the red row appeared ${arrivedMs} ms after the reading was posted`);
+
+      // The server has the alert the row shows.
+      const alerts = await ctx.medplum.searchResources(
+        'DetectedIssue',
+        { patient: `Patient/${lowen.id}`, status: 'preliminary' },
+        { cache: 'no-cache' }
+      );
+      expect(alerts.map((a: DetectedIssue) => a.severity)).toEqual(['high']);
+
+      // Reordered by acuity: the two red patients first.
+      const names = (await page.getByTestId('worklist').locator('tbody tr th a').allInnerTexts()).map((t) => t.trim());
+      expect(names.slice(0, 2).sort()).toEqual([ward.patients[0].name, lowen.name].sort());
+
+      // No navigation happened: the marker is there and no document was requested.
+      expect(await page.evaluate(() => (window as unknown as { liveMarker?: string }).liveMarker)).toBe('still here');
+      expect(documentLoads).toEqual([]);
+      await page.screenshot({ path: `${ARTIFACTS}worklist-live-alert.png`, fullPage: true });
+
+      const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).setLegacyMode(true).analyze();
+      const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+
+      // The cue is brief: the status line goes back to "Live".
+      await expect.poll(liveStatus, { timeout: 30_000 }).toBe(LIVE_WORDS);
+    },
+    TEST_TIMEOUT
+  );
+
+  test(
+    'launching again reuses the clinician’s own Subscriptions instead of creating new ones',
+    async () => {
+      const ward = await createClinicianWard(ctx);
+      const before = await worklistSubscriptions();
+      await launchAndSignIn(ward);
+      await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
+      const first = (await worklistSubscriptions()).map((s) => s.id).sort();
+      expect(first).toHaveLength(before.length + 2);
+
+      // Launch again in the same browser (the server's sign-in session is still open): a fresh page and token.
+      await page.goto(`${appUrl}launch.html?clientId=${clientId}`);
+      await waitForUrl(page, (url) => url.href.startsWith(appUrl) && !url.searchParams.has('code'));
+      await waitForHeading(page, 'Caseload');
+      await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
+      expect((await worklistSubscriptions()).map((s) => s.id).sort()).toEqual(first);
+    },
+    TEST_TIMEOUT
+  );
+
+  test(
+    'updates go on after the first access token, and the binding tokens it asked for, have expired',
+    async () => {
+      const ward = await createClinicianWard(ctx);
+      const mona = ward.patients[2];
+      await enrolInHeartFailureProgramme(mona);
+      let firstTokenExpiry: number | undefined;
+      page.on('response', (response) => {
+        if (response.url().endsWith('/oauth2/token') && firstTokenExpiry === undefined) {
+          firstTokenExpiry = Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000;
+        }
+      });
+      await launchAndSignIn(ward);
+      await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
+      expect(firstTokenExpiry).toBeDefined();
+      documentLoads = [];
+
+      // Time must pass: the bindings made with the first token end when it expires (the app rebinds before that).
+      await expect
+        .poll(() => Date.now() > (firstTokenExpiry as number) + 3_000, {
+          timeout: (ACCESS_TOKEN_TTL_SECONDS + 30) * 1000,
+          interval: 1_000,
+        })
+        .toBe(true);
+      expect(await liveStatus()).toBe(LIVE_WORDS);
+
+      await freshAdmin();
+      await createResource(ctx, spo2Reading(mona.id, 84));
+      await expect.poll(() => rowText(mona), { timeout: LIVE_TIMEOUT, interval: 200 }).toContain('Red');
+      await expect.poll(liveStatus, { timeout: 5_000, interval: 100 }).toBe(`New alert for ${mona.name}`);
+      expect(documentLoads, 'no page load since the worklist opened').toEqual([]);
+    },
+    TEST_TIMEOUT + 60_000
+  );
+});
