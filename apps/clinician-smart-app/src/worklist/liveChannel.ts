@@ -50,14 +50,19 @@ function isRefusal(err: unknown): boolean {
 
 /**
  * The user's own active websocket Subscription for each criteria: found among theirs (the server returns only a
- * user's own) or created. Shared per client, so two mounts (React StrictMode) or a reconnect never add duplicates.
+ * user's own) or created. One lookup at a time per server and criteria for the whole page (a tab is one user's
+ * session), shared by every MedplumClient the app makes (token refreshes), both mounts of React StrictMode and every
+ * reconnect: concurrent launches of the channel must not each create one.
  */
-const ensured = new WeakMap<MedplumClient, Map<string, Promise<string>>>();
+const ensured = new Map<string, Promise<string>>();
 
 async function findOrCreate(medplum: MedplumClient, criteria: string): Promise<string> {
-  const existing = await medplum
-    .searchResources('Subscription', { status: 'active', _count: '100' }, { cache: 'no-cache' })
-    .catch(() => []);
+  // A failed search fails the bind (retried with back-off): creating on failure would add a duplicate each time.
+  const existing = await medplum.searchResources(
+    'Subscription',
+    { status: 'active', _count: '100' },
+    { cache: 'no-cache' }
+  );
   const mine = existing.find((s) => s.criteria === criteria && s.channel?.type === 'websocket');
   if (mine) {
     return mine.id;
@@ -72,24 +77,28 @@ async function findOrCreate(medplum: MedplumClient, criteria: string): Promise<s
   return created.id;
 }
 
+function keyOf(medplum: MedplumClient, criteria: string): string {
+  return `${medplum.getBaseUrl()} ${criteria}`;
+}
+
 function subscriptionFor(medplum: MedplumClient, criteria: string): Promise<string> {
-  let forClient = ensured.get(medplum);
-  if (!forClient) {
-    forClient = new Map();
-    ensured.set(medplum, forClient);
-  }
-  let id = forClient.get(criteria);
+  const key = keyOf(medplum, criteria);
+  let id = ensured.get(key);
   if (!id) {
     id = findOrCreate(medplum, criteria);
-    const cache = forClient;
-    id.catch(() => cache.delete(criteria));
-    forClient.set(criteria, id);
+    const pending = id;
+    pending.catch(() => {
+      if (ensured.get(key) === pending) {
+        ensured.delete(key);
+      }
+    });
+    ensured.set(key, id);
   }
   return id;
 }
 
 function forget(medplum: MedplumClient, criteria: string): void {
-  ensured.get(medplum)?.delete(criteria);
+  ensured.delete(keyOf(medplum, criteria));
 }
 
 async function bindingToken(medplum: MedplumClient, subscriptionId: string): Promise<Binding> {
