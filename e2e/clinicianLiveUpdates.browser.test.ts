@@ -6,6 +6,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { ensureClinicianAppBuilt } from '../apps/clinician-smart-app/build/ensureBuilt.ts';
 import { readExample } from '../bots/src/testing/examples.ts';
+import { OWNER_TAG_SYSTEM } from '../server/src/access/typeRules.ts';
+import { findAccountByEmail } from '../server/src/accounts/accountStore.ts';
 import { ensureProgramme, spo2Reading } from '../server/src/testing/monitoring.ts';
 import { nextTotp } from '../server/src/testing/smartFlow.ts';
 import { adminClient, fhirFetch, useTestServer } from '../server/src/testing/testServer.ts';
@@ -120,9 +122,18 @@ async function rowText(patient: WardPatient): Promise<string> {
 }
 
 /** The worklist's own Subscriptions on the server (read with the admin client, which sees everyone's). */
-async function worklistSubscriptions(): Promise<Subscription[]> {
+/**
+ * The ward clinician's own active worklist Subscriptions. The test database is shared: other files' clinicians (the
+ * clinician app's other E2E tests) make theirs in it at the same time, so only this account's owner tag counts.
+ */
+async function worklistSubscriptions(ward: ClinicianWard): Promise<Subscription[]> {
+  const account = await findAccountByEmail(ctx.server.pool, ward.clinician.email);
+  expect(account).toBeDefined();
   return (await ctx.medplum.searchResources('Subscription', { _count: '1000' }, { cache: 'no-cache' })).filter(
-    (s) => s.reason === LIVE_REASON && s.status === 'active'
+    (s) =>
+      s.reason === LIVE_REASON &&
+      s.status === 'active' &&
+      s.meta?.tag?.some((t) => t.system === OWNER_TAG_SYSTEM && t.code === account?.id)
   );
 }
 
@@ -152,7 +163,7 @@ describe('live worklist', () => {
       await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
       const status = page.getByTestId('live-status');
       expect(await status.getAttribute('role')).toBe('status');
-      const subscriptions = await worklistSubscriptions();
+      const subscriptions = await worklistSubscriptions(ward);
       expect(subscriptions.map((s) => s.criteria).sort()).toEqual(['DetectedIssue', 'Observation']);
       expect(subscriptions.every((s) => s.channel.type === 'websocket')).toBe(true);
 
@@ -203,10 +214,10 @@ describe('live worklist', () => {
     'launching again reuses the clinician’s own Subscriptions instead of creating new ones',
     async () => {
       const ward = await createClinicianWard(ctx);
-      const before = await worklistSubscriptions();
+      const before = await worklistSubscriptions(ward);
       await launchAndSignIn(ward);
       await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
-      const first = (await worklistSubscriptions()).map((s) => s.id).sort();
+      const first = (await worklistSubscriptions(ward)).map((s) => s.id).sort();
       expect(first).toHaveLength(before.length + 2);
 
       // Launch again in the same browser (the server's sign-in session is still open): a fresh page and token.
@@ -214,7 +225,7 @@ describe('live worklist', () => {
       await waitForUrl(page, (url) => url.href.startsWith(appUrl) && !url.searchParams.has('code'));
       await waitForHeading(page, 'Caseload');
       await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
-      expect((await worklistSubscriptions()).map((s) => s.id).sort()).toEqual(first);
+      expect((await worklistSubscriptions(ward)).map((s) => s.id).sort()).toEqual(first);
     },
     TEST_TIMEOUT
   );
