@@ -5,11 +5,11 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { DetectedIssue } from '@medplum/fhirtypes';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { ensureClinicianAppBuilt } from '../apps/clinician-smart-app/build/ensureBuilt.ts';
 import { nextTotp } from '../server/src/testing/smartFlow.ts';
 import { adminClient, fhirFetch, useTestServer } from '../server/src/testing/testServer.ts';
+import { registerClinicianApp } from './clinicianAppClient.ts';
 import { createClinicianWard, type ClinicianWard } from './clinicianWard.ts';
-import { heading, launchChromium, randomSuffix, registerClient, waitForHeading, waitForUrl } from './support.ts';
+import { heading, launchChromium, waitForHeading, waitForUrl } from './support.ts';
 
 /** Short-lived access tokens: the app refreshes 60 s before expiry, i.e. 15 s after each token is issued. */
 const ACCESS_TOKEN_TTL_SECONDS = 75;
@@ -38,22 +38,8 @@ let pageErrors: string[];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  // Builds apps/clinician-smart-app/dist when it is missing or older than its sources (a few seconds).
-  await ensureClinicianAppBuilt();
   browser = await launchChromium();
-  clientId = `e2e-clinician-app-${randomSuffix()}`;
-  appUrl = `${ctx.server.baseUrl}/apps/clinician/`;
-  await registerClient(ctx, {
-    client_id: clientId,
-    client_name: 'RPM clinician workspace (E2E)',
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    redirect_uris: [appUrl],
-    fhir_scopes: 'user/*.cruds user/*.* patient/*.cruds patient/*.*',
-    rpm_first_party: true,
-    rpm_launch_uri: `${appUrl}launch.html?clientId=${clientId}`,
-  });
+  ({ clientId, appUrl } = await registerClinicianApp(ctx, 'app'));
 }, 300_000);
 afterAll(async () => {
   await browser?.close();

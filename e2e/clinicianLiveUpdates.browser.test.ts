@@ -4,15 +4,15 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { CarePlan, DetectedIssue, Subscription } from '@medplum/fhirtypes';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { ensureClinicianAppBuilt } from '../apps/clinician-smart-app/build/ensureBuilt.ts';
 import { readExample } from '../bots/src/testing/examples.ts';
 import { OWNER_TAG_SYSTEM } from '../server/src/access/typeRules.ts';
 import { findAccountByEmail } from '../server/src/accounts/accountStore.ts';
 import { ensureProgramme, spo2Reading } from '../server/src/testing/monitoring.ts';
 import { nextTotp } from '../server/src/testing/smartFlow.ts';
 import { adminClient, fhirFetch, useTestServer } from '../server/src/testing/testServer.ts';
+import { registerClinicianApp } from './clinicianAppClient.ts';
 import { createClinicianWard, type ClinicianWard, type WardPatient } from './clinicianWard.ts';
-import { createResource, launchChromium, randomSuffix, registerClient, waitForHeading, waitForUrl } from './support.ts';
+import { createResource, launchChromium, waitForHeading, waitForUrl } from './support.ts';
 
 /**
  * The built-in alert bots score the reading the test posts (server/src/bots/alertPipeline.test.ts does the same).
@@ -41,21 +41,8 @@ let documentLoads: string[];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureClinicianAppBuilt();
   browser = await launchChromium();
-  clientId = `e2e-clinician-live-${randomSuffix()}`;
-  appUrl = `${ctx.server.baseUrl}/apps/clinician/`;
-  await registerClient(ctx, {
-    client_id: clientId,
-    client_name: 'RPM clinician workspace (E2E live)',
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    redirect_uris: [appUrl],
-    fhir_scopes: 'user/*.cruds user/*.* patient/*.cruds patient/*.*',
-    rpm_first_party: true,
-    rpm_launch_uri: `${appUrl}launch.html?clientId=${clientId}`,
-  });
+  ({ clientId, appUrl } = await registerClinicianApp(ctx, 'live'));
 }, 300_000);
 afterAll(async () => {
   await browser?.close();
