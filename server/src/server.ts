@@ -122,6 +122,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       baseUrl: config.baseUrl,
     });
     registerWebSocketOperations(router, { pool, baseUrl: config.baseUrl });
+    auth.onRevoked((revocation) => {
+      subscriptionWebSockets.revoke(revocation).catch((err: Error) => {
+        console.error('Ending the websocket bindings of a revoked token failed:', err.message);
+      });
+    });
     closers.unshift(() => subscriptionWebSockets.close()); // websocket: it also closes itself once the listener does
     const background = await startBackgroundWork(
       deps,

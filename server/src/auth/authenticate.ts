@@ -31,6 +31,11 @@ export interface Caller extends TokenContext {
   subject?: string;
   /** Token expiry, seconds since the epoch. */
   expiresAt: number;
+  /**
+   * Which token this is, so that what outlives a request (a websocket binding) can end when the token or its grant is
+   * revoked: the token's SHA-256 (tokenDigest) and its grant. Never the token itself.
+   */
+  token?: { digest: string; grantId?: string };
 }
 
 const FHIR_USER = /(?:^|\/)(Practitioner|Patient|RelatedPerson)\/([A-Za-z0-9\-.]{1,64})$/;
@@ -237,6 +242,7 @@ export function createAuthenticate(options: AuthenticateOptions): RequestHandler
         scopes: splitScopes(token.scope),
         ...(token.accountId ? { subject: token.accountId } : {}),
         expiresAt: token.exp ?? 0,
+        token: { digest: digest as string, ...(token.grantId ? { grantId: token.grantId } : {}) },
       };
       rememberCaller(digest as string, caller, token.grantId);
       res.locals.caller = caller;

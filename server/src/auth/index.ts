@@ -18,7 +18,7 @@ import { pruneLaunchState } from './launch/launchContext.ts';
 import { tokenResponseLaunchContext } from './launch/tokenLaunchContext.ts';
 import { offlineAccessConsent } from './offlineAccessConsent.ts';
 import { namePublicClientOfRefresh } from './publicClientRefresh.ts';
-import { startRevocationFanout } from './revocationFanout.ts';
+import { startRevocationFanout, type RevocationFanout } from './revocationFanout.ts';
 import { smartConfiguration } from './smartConfiguration.ts';
 import { createUpstreamLogin } from './upstream/upstreamLogin.ts';
 
@@ -63,6 +63,8 @@ export interface AuthorizationServer {
   issuer: string;
   tokenUrl: string;
   fhirBaseUrl: string;
+  /** Hears every revoked access token and grant, made here or (with Redis) on another instance. */
+  onRevoked: RevocationFanout['onRevoked'];
   close(): Promise<void>;
 }
 
@@ -152,6 +154,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     issuer,
     tokenUrl: `${issuer}/token`,
     fhirBaseUrl,
+    onRevoked: (listener) => fanout.onRevoked(listener),
     async close() {
       clearInterval(timer);
       await fanout.close();

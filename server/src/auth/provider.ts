@@ -165,7 +165,20 @@ function configuration(options: ProviderOptions): Configuration {
         allowedPolicy: async (_ctx, client, token) =>
           token.clientId === client.clientId || (client as unknown as Record<string, unknown>)[INTROSPECTOR] === true,
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // A client revokes only its own tokens (RFC 7009 2.1). A public client asking about another's token is
+        // answered 200 with nothing done, as the RFC allows; a confidential client is told it may not.
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId === client.clientId) {
+            return true;
+          }
+          if (client.clientAuthMethod === 'none') {
+            return false;
+          }
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       // Open dynamic registration (RFC 7591) for apps acting for a user: see registrationPolicy.ts.
       registration: { enabled: true },
       devInteractions: { enabled: false },

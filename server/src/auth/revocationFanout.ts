@@ -6,18 +6,15 @@ import { forgetVerifiedGrant, forgetVerifiedToken, tokenDigest } from './authent
 /** Redis channel carrying {"token": digest} or {"grant": id} for each revoked token or grant. */
 export const REVOCATION_CHANNEL = 'rpm:auth:revoked';
 
-type Announcement = { token?: string; grant?: string };
-
-function apply(message: Announcement): void {
-  if (typeof message.token === 'string') {
-    forgetVerifiedToken(message.token);
-  }
-  if (typeof message.grant === 'string') {
-    forgetVerifiedGrant(message.grant);
-  }
-}
+/** A revoked access token (its tokenDigest) or grant (its id). */
+export type Revocation = { token?: string; grant?: string };
 
 export interface RevocationFanout {
+  /**
+   * Calls `listener` for every revocation this instance makes or hears of (e.g. the websocket channel ends the
+   * bindings made with that token). Listeners must not throw.
+   */
+  onRevoked(listener: (revocation: Revocation) => void): void;
   close(): Promise<void>;
 }
 
@@ -28,7 +25,22 @@ export interface RevocationFanout {
  */
 export async function startRevocationFanout(provider: Provider, redis?: Redis): Promise<RevocationFanout> {
   let subscriber: Redis | undefined;
-  const announce = (message: Announcement) => {
+  const listeners: ((revocation: Revocation) => void)[] = [];
+  const apply = (message: Revocation): void => {
+    const revocation: Revocation = {};
+    if (typeof message.token === 'string') {
+      forgetVerifiedToken(message.token);
+      revocation.token = message.token;
+    }
+    if (typeof message.grant === 'string') {
+      forgetVerifiedGrant(message.grant);
+      revocation.grant = message.grant;
+    }
+    if (revocation.token || revocation.grant) {
+      listeners.forEach((listener) => listener(revocation));
+    }
+  };
+  const announce = (message: Revocation) => {
     apply(message);
     redis?.publish(REVOCATION_CHANNEL, JSON.stringify(message)).catch((err: Error) => {
       console.error('Announcing a token revocation through Redis failed:', err.message);
@@ -42,7 +54,7 @@ export async function startRevocationFanout(provider: Provider, redis?: Redis): 
     subscriber = redis.duplicate();
     subscriber.on('message', (_channel: string, text: string) => {
       try {
-        apply(JSON.parse(text) as Announcement);
+        apply(JSON.parse(text) as Revocation);
       } catch {
         // Not ours: ignore malformed messages.
       }
@@ -50,6 +62,9 @@ export async function startRevocationFanout(provider: Provider, redis?: Redis): 
     await subscriber.subscribe(REVOCATION_CHANNEL);
   }
   return {
+    onRevoked(listener) {
+      listeners.push(listener);
+    },
     async close() {
       await subscriber?.quit().catch(() => undefined);
     },

@@ -278,6 +278,25 @@ describe('user tokens with openid-client: refresh, introspection, revocation', (
     expect(await oidc.tokenIntrospection(config, access)).toEqual({ active: false });
   });
 
+  test("another client cannot revoke a patient's token: refused, and the token keeps working", async () => {
+    const { access } = await patientTokens();
+    const created = await fetch(`${ctx.server.baseUrl}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ctx.medplum.getAccessToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'A system that found a token',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        fhir_scopes: 'system/Observation.rs',
+      }),
+    });
+    const other = (await created.json()) as { client_id: string; client_secret: string };
+    const config = await discover(other.client_id, oidc.ClientSecretBasic(other.client_secret));
+    await expect(oidc.tokenRevocation(config, access)).rejects.toMatchObject({ error: 'invalid_request' });
+    expect((await fhirGet(access, 'Observation')).status).toBe(200);
+  });
+
   test('a revoked access token gets 401 at once; a revoked refresh token cannot refresh', async () => {
     const { access, refresh } = await patientTokens();
     const config = await app();

@@ -58,3 +58,16 @@ export async function findBindingToken(db: Queryable, token: string): Promise<Bi
   const row = rows[0] as { subscription_id: string; caller: Caller; expires_at: string } | undefined;
   return row && { subscriptionId: row.subscription_id, caller: row.caller, expiresAt: new Date(row.expires_at) };
 }
+
+/** Deletes the binding tokens issued to a revoked access token or grant (idempotent: every instance may run it). */
+export async function forgetBindingTokens(
+  db: Queryable,
+  revocation: { token?: string; grant?: string }
+): Promise<void> {
+  if (revocation.token !== undefined) {
+    await db.query("DELETE FROM websocket_binding_token WHERE caller->'token'->>'digest' = $1", [revocation.token]);
+  }
+  if (revocation.grant !== undefined) {
+    await db.query("DELETE FROM websocket_binding_token WHERE caller->'token'->>'grantId' = $1", [revocation.grant]);
+  }
+}

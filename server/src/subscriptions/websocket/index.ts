@@ -5,8 +5,11 @@ import type { WithId } from '@medplum/core';
 import type { Subscription } from '@medplum/fhirtypes';
 import { Redis } from 'ioredis';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Caller } from '../../auth/authenticate.ts';
+import type { Revocation } from '../../auth/revocationFanout.ts';
 import type { Db } from '../../db/pool.ts';
 import type { CommittedChange } from '../committedChange.ts';
+import { forgetBindingTokens } from './bindingTokens.ts';
 import { localEventCounter, redisEventCounter } from './eventCounter.ts';
 import { localEventFanout, redisEventFanout } from './eventFanout.ts';
 import { eventNotificationBundle } from './notificationBundles.ts';
@@ -39,6 +42,11 @@ export interface SubscriptionWebSockets {
    * match a committed change: numbers the event and hands it to the instances holding sockets bound to it.
    */
   notify(subscription: WithId<Subscription>, change: CommittedChange): Promise<void>;
+  /**
+   * An access token or grant was revoked (on any instance): bindings made with it end at once on this instance's
+   * sockets, and its binding tokens can no longer bind.
+   */
+  revoke(revocation: Revocation): Promise<void>;
   /**
    * Closes every socket (1001 going away), then the Redis subscriber and timers. Runs by itself once the HTTP server
    * stops listening (server.close() would otherwise wait for the sockets); calling it first is quicker.
@@ -160,6 +168,14 @@ export function attachSubscriptionWebSockets(
         timestamp: new Date().toISOString(),
         change,
       });
+    },
+    async revoke(revocation) {
+      const revoked = (caller: Caller) =>
+        (revocation.token !== undefined && caller.token?.digest === revocation.token) ||
+        (revocation.grant !== undefined && caller.token?.grantId === revocation.grant);
+      const connections = new Set([...bound.values()].flatMap((set) => [...set]));
+      connections.forEach((connection) => connection.endBindings(revoked, 'its access token was revoked'));
+      await forgetBindingTokens(deps.pool, revocation);
     },
     close() {
       closing ??= (async () => {

@@ -102,6 +102,21 @@ export class SubscriptionConnection {
     });
   }
 
+  /**
+   * Ends the bindings whose caller matches (its access token or grant was revoked, its account disabled): the client
+   * hears why, and nothing more is sent for those Subscriptions until it binds again with a token that works.
+   */
+  endBindings(match: (caller: Caller) => boolean, reason: string): void {
+    for (const binding of [...this.bindings.values()]) {
+      if (match(binding.caller)) {
+        this.removeBinding(binding.subscriptionId);
+        this.sendJson(
+          errorOutcome(`The binding of Subscription/${binding.subscriptionId} ended: ${reason}`, 'security')
+        );
+      }
+    }
+  }
+
   /** The socket closed: drop every binding and stop its timers. */
   close(): void {
     this.closed = true;
@@ -179,8 +194,13 @@ export class SubscriptionConnection {
     this.removeBinding(subscriptionId);
   }
 
+  /** A heartbeat, unless the binding's account was disabled meanwhile (then the binding ends instead). */
   private async sendHeartbeat(subscriptionId: string): Promise<void> {
     const binding = this.bindings.get(subscriptionId);
+    if (binding?.caller.subject && (await accountDisabled(this.deps.pool, binding.caller.subject))) {
+      this.endBindings((caller) => caller.subject === binding.caller.subject, 'the account was disabled');
+      return;
+    }
     if (binding) {
       this.sendJson(heartbeatBundle(subscriptionId, binding.status, await this.eventCount(subscriptionId)));
     }
@@ -248,4 +268,10 @@ export class SubscriptionConnection {
     }
     this.socket.send(text);
   }
+}
+
+/** Whether the account exists and is disabled (an account id unknown here, e.g. an upstream test identity, is not). */
+async function accountDisabled(pool: Db, accountId: string): Promise<boolean> {
+  const { rows } = await pool.query('SELECT disabled FROM account WHERE id = $1', [accountId]);
+  return rows[0]?.disabled === true;
 }

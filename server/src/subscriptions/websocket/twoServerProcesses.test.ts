@@ -104,6 +104,45 @@ describe.runIf(REDIS_URL)('websocket notifications across two server processes t
     socket.close();
   });
 
+  test('a token revoked on the first instance ends the binding made with it on the second', async () => {
+    const basic = `Basic ${Buffer.from(`${TEST_ADMIN.clientId}:${TEST_ADMIN.clientSecret}`).toString('base64')}`;
+    const form = { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' };
+    const issued = await fetch(`${first.directUrl}/oauth2/token`, {
+      method: 'POST',
+      headers: form,
+      body: 'grant_type=client_credentials&scope=system/*.cruds',
+    });
+    const ownToken = ((await issued.json()) as { access_token: string }).access_token;
+    const subscription = await fhir<Subscription>(second, 'POST', 'Subscription', {
+      resourceType: 'Subscription',
+      status: 'active',
+      reason: 'two-process revocation test',
+      criteria: 'Observation?code=8867-4',
+      channel: { type: 'websocket' },
+    });
+    const parameters = (await (
+      await fetch(`${second.directUrl}/fhir/R4/Subscription/${subscription.id}/$get-ws-binding-token`, {
+        headers: { authorization: `Bearer ${ownToken}` },
+      })
+    ).json()) as Parameters;
+    const socket = await openTestSocket(`${second.directUrl.replace(/^http/, 'ws')}/ws/subscriptions-r4`);
+    socket.send({ type: 'bind-with-token', payload: { token: parameters.parameter?.[0].valueString } });
+    await socket.next(notificationOf('handshake', subscription.id));
+
+    const revoked = await fetch(`${first.directUrl}/oauth2/revoke`, {
+      method: 'POST',
+      headers: form,
+      body: new URLSearchParams({ token: ownToken }).toString(),
+    });
+    expect(revoked.status).toBe(200);
+    const ended = await socket.next(
+      (m) => JSON.stringify(m).includes('access token was revoked') && JSON.stringify(m).includes('OperationOutcome'),
+      5000
+    );
+    expect(JSON.stringify(ended)).toContain(`Subscription/${subscription.id}`);
+    socket.close();
+  });
+
   test('MedplumClient.subscribeToCriteria on the second instance hears a write through the first', async () => {
     const patient = await fhir<Patient>(first, 'POST', 'Patient', {
       resourceType: 'Patient',
