@@ -7,6 +7,7 @@ import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db/pool.ts';
 import type { Redis } from 'ioredis';
 import { createAccountAdminRouter } from '../accounts/adminRoutes.ts';
+import { createDeadLetterRouter } from '../jobs/deadLetterRoutes.ts';
 import {
   createFhirHandler,
   fhirBodyParsers,
@@ -113,6 +114,15 @@ export function createApp(parts: AppParts): express.Express {
     parts.authenticate,
     express.json({ limit: '100kb' }),
     createAccountAdminRouter({ pool: parts.pool })
+  );
+  app.use(
+    '/admin/dead-letters',
+    parts.authenticate,
+    createDeadLetterRouter({
+      pool: parts.pool,
+      schema: config.jobs.schema,
+      fhirBaseUrl: `${config.baseUrl}${FHIR_PATH}`,
+    })
   );
 
   // The clinicians' SMART app (static files; it calls the FHIR API like any other SMART app).
