@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runAlertingScenario } from './alerting/alertingScenario.ts';
+import { runMissedReadingsScenario } from './missedReadings/missedReadingsScenario.ts';
 import { auditedReadCount, auditEventCount, auditWriteRate, migrateBenchDatabase } from './auditWriteRate.ts';
 import { createBenchDatabase, type BenchDatabase } from './benchDatabase.ts';
 import { daysAgoDate, FHIR_BASE_PATH, heartRateSearchPath, observationReadPath, SEARCH_DAYS } from './benchRequests.ts';
@@ -19,6 +20,7 @@ import { rawInsertRate, rawObservationRows } from './rawInsertRate.ts';
 import { renderReport, runFailed, type BenchResults } from './report.ts';
 import { vacuumAnalyze } from './vacuumAnalyze.ts';
 import { waitForIdle } from './waitForIdle.ts';
+import { runWorklistScenario } from './worklistScenario.ts';
 
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 const ADMIN_CLIENT = { clientId: 'rpm-admin', clientSecret: 'rpm-admin-secret' };
@@ -75,6 +77,10 @@ async function run(options: BenchOptions, results: BenchResults, cleanup: Cleanu
 
   if (options.scenario === 'alerting') {
     results.alerting = await runAlertingScenario(database, options, RESULTS_DIR, cleanup);
+    return;
+  }
+  if (options.scenario === 'missed-readings') {
+    results.missedReadings = await runMissedReadingsScenario(database, options, RESULTS_DIR, cleanup);
     return;
   }
   if (options.scenario === 'audit') {
@@ -212,6 +218,9 @@ async function main(): Promise<number> {
   if (options.help) {
     console.log(USAGE);
     return 0;
+  }
+  if (options.scenario === 'worklist') {
+    return runWorklistScenario();
   }
   const cleanup = new Cleanup();
   cleanup.exitOnSignals();

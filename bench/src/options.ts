@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 
 /** `full`: the whole run (with the audit write rate at the end); `audit`: only the audit write rate. */
-export type BenchScenario = 'full' | 'audit' | 'alerting';
+export type BenchScenario = 'full' | 'audit' | 'alerting' | 'missed-readings' | 'worklist';
 
 export interface BenchOptions {
   scenario: BenchScenario;
@@ -33,6 +33,8 @@ export interface BenchOptions {
   alertInFlight: number;
   /** Alerting scenario: seconds of unmeasured readings first (on a tenth of the patients). */
   alertWarmup: number;
+  /** Missed-readings scenario: patients per 1,000 who took none of their scheduled readings. */
+  missedPerMille: number;
   /** VACUUM (ANALYZE) after the load, before measuring reads (--no-vacuum to measure with cold statistics). */
   vacuum: boolean;
   /** Keep the database (and print its URL) instead of dropping it. */
@@ -62,12 +64,17 @@ and prints one table (also written to bench/results/latest.md).
                             alerting: the alert pipeline: enrolled patients' devices post single readings at
                             a fixed rate; latency from each red reading's commit to its alert and to the
                             websocket notification
-  --alert-patients N        alerting: patients enrolled in the heart-failure programme (default 10000)
+                            missed-readings: --alert-patients enrolled patients, most with today's readings;
+                            how long the scheduled missed-readings scan takes (first run and steady state)
+                            worklist: the clinician app's worklist with 500 patients × 30 days of readings in
+                            Chromium (e2e/worklistScale.browser.test.ts with RPM_E2E_BENCH=1)
+  --alert-patients N        alerting, missed-readings: patients enrolled in the heart-failure programme (default 10000)
   --alert-rate N            alerting: readings per second offered (default 500)
   --alert-seconds S         alerting: how long the readings stream (default 60)
   --red-per-mille N         alerting: red SpO2 readings per 1,000, each for a different patient (default 50)
   --alert-in-flight N       alerting: most reading POSTs outstanding at once (default 64)
   --alert-warmup S          alerting: unmeasured seconds of readings first, on a tenth of the patients (default 10)
+  --missed-per-mille N      missed-readings: patients per 1,000 who took none of their readings (default 100)
   --seed N                  seed of the synthetic data (default 1)
   --no-vacuum               skip VACUUM (ANALYZE) between the load and the read measurements
   --keep                    keep the database instead of dropping it
@@ -95,6 +102,7 @@ const INTEGER_OPTIONS = {
   redPerMille: ['red-per-mille', 50],
   alertInFlight: ['alert-in-flight', 64],
   alertWarmup: ['alert-warmup', 10],
+  missedPerMille: ['missed-per-mille', 100],
 } as const;
 
 type IntegerOption = keyof typeof INTEGER_OPTIONS;
@@ -132,8 +140,14 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     integers[key] = value;
   }
   const scenario = values.scenario ?? 'full';
-  if (scenario !== 'full' && scenario !== 'audit' && scenario !== 'alerting') {
-    throw new Error(`--scenario must be full, audit or alerting, got "${String(scenario)}"`);
+  if (
+    scenario !== 'full' &&
+    scenario !== 'audit' &&
+    scenario !== 'alerting' &&
+    scenario !== 'missed-readings' &&
+    scenario !== 'worklist'
+  ) {
+    throw new Error(`--scenario must be full, audit, alerting, missed-readings or worklist, got "${String(scenario)}"`);
   }
   if (scenario === 'audit' && integers.auditEvents === 0) {
     throw new Error('--scenario audit needs --audit-events >= 1');

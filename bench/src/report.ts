@@ -1,6 +1,8 @@
 // Turns one run's measurements into the single results table, with targets and PASS/FAIL.
 import type { AlertingResult } from './alerting/alertingScenario.ts';
 import { alertingRows } from './alerting/alertingReport.ts';
+import { missedReadingsRows } from './missedReadings/missedReadingsReport.ts';
+import type { MissedReadingsResult } from './missedReadings/missedReadingsScenario.ts';
 import type { AuditWriteResult } from './auditWriteRate.ts';
 import type { CorrectnessCheck } from './checkReadAndSearch.ts';
 import type { MachineInfo } from './machine.ts';
@@ -47,6 +49,7 @@ export interface BenchResults {
   helloThroughput?: HttpMeasurement;
   /** Alerting scenario: the alert pipeline under a stream of device readings. */
   alerting?: AlertingResult;
+  missedReadings?: MissedReadingsResult;
   /** Audit scenario: the audit log's sustained write rate. */
   auditWrite?: AuditWriteResult;
   /** The audit written by the server during the read-by-id throughput measurement. */
@@ -179,6 +182,9 @@ export function reportRows(results: BenchResults): ReportRow[] {
   if (options.scenario === 'alerting') {
     return alertingRows(results.alerting, options.alertRate);
   }
+  if (options.scenario === 'missed-readings') {
+    return missedReadingsRows(results.missedReadings);
+  }
   const rows: ReportRow[] = [];
   const load = results.observationLoad;
   rows.push({
@@ -289,6 +295,9 @@ export function runFailed(results: BenchResults): boolean {
   if (results.options.scenario === 'audit') {
     return results.errors.length > 0 || !audit || auditLost;
   }
+  if (results.options.scenario === 'missed-readings') {
+    return results.errors.length > 0 || !results.missedReadings;
+  }
   if (results.options.scenario === 'alerting') {
     const alerting = results.alerting;
     return (
@@ -329,6 +338,10 @@ export function renderReport(results: BenchResults): string {
   if (options.scenario === 'alerting') {
     lines.push(
       `Run: alerting scenario: ${formatInteger(options.alertPatients)} patients enrolled in the heart-failure programme; their devices post single vital-sign readings (POST Observation) at ${options.alertRate}/s offered for ${options.alertSeconds} s, ${options.redPerMille / 10} % of them red SpO2 readings (one per patient), at most ${options.alertInFlight} in flight; the built-in alert bots on; a websocket Subscription on DetectedIssue. Commit times are the server's meta.lastUpdated; websocket times are the bench's clock (same machine).`
+    );
+  } else if (options.scenario === 'missed-readings') {
+    lines.push(
+      `Run: missed-readings scenario: ${formatInteger(options.alertPatients)} patients enrolled in the heart-failure programme (4 readings due daily at 09:00 Europe/London, 3 h grace); ${options.missedPerMille / 10} % took none since enrolment a day ago, the others all four half an hour ago. The missed-readings bot runs twice through Bot/$execute (its own token and worker thread, as on its 15-minute schedule), with its time limit lifted so that a slow scan is measured, not cut off.`
     );
   } else if (options.scenario === 'audit') {
     lines.push(

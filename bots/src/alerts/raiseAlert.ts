@@ -1,7 +1,7 @@
 // Writes an alert idempotently through the FHIR API: creates the open alert of its rule and patient, or merges into it.
 import { getStatus, isOperationOutcome, OperationOutcomeError } from '@medplum/core';
 import type { MedplumClient } from '@medplum/core';
-import type { DetectedIssue } from '@medplum/fhirtypes';
+import type { Bundle, DetectedIssue, Identifier } from '@medplum/fhirtypes';
 import { openAlertQuery } from './buildAlert.ts';
 import { mergeIntoOpenAlert } from './mergeIntoOpenAlert.ts';
 
@@ -64,4 +64,98 @@ export async function raiseAlert(medplum: AlertClient, alert: DetectedIssue): Pr
       }
     }
   }
+}
+
+/**
+ * raiseAlert for a caller that already searched the open alerts (a scheduled scan reads a hundred patients' open
+ * alerts in one search): `open` is the open alert with `alert`'s identifier, or undefined when there was none. An
+ * unchanged breach then costs no request, a new alert one conditional create, a change one update with If-Match; a
+ * version conflict starts again through raiseAlert. One open alert per rule and patient, as with raiseAlert.
+ */
+export async function raiseAlertKnowingOpen(
+  medplum: AlertClient,
+  alert: DetectedIssue,
+  open: DetectedIssue | undefined
+): Promise<RaiseAlertResult> {
+  const identifier = alert.identifier?.[0];
+  if (!identifier?.system || !identifier.value) {
+    return raiseAlert(medplum, alert); // which says what is wrong
+  }
+  let existing = open;
+  let created = false;
+  if (!existing) {
+    // None a moment ago: the conditional create still finds one another run made meanwhile (then merged below).
+    existing = await medplum.createResourceIfNoneExist(alert, openAlertQuery(identifier));
+    created = true;
+  }
+  const merged = mergeIntoOpenAlert(existing, alert);
+  if (!merged.changed) {
+    return { alert: existing, outcome: created ? 'created' : 'unchanged' };
+  }
+  try {
+    const versionId = existing.meta?.versionId;
+    const updated = await medplum.updateResource(
+      merged.alert,
+      versionId ? { headers: { 'If-Match': `W/"${versionId}"` } } : undefined
+    );
+    return { alert: updated, outcome: 'updated' };
+  } catch (err) {
+    if (!isVersionConflict(err)) {
+      throw err;
+    }
+    return raiseAlert(medplum, alert); // Changed since the search: start again from the current version.
+  }
+}
+
+/** Alerts written together in one transaction: up to this many per request. */
+export const ALERTS_PER_TRANSACTION = 100;
+
+/**
+ * Opens many new alerts (none was open for any of them a moment ago) with one transaction of conditional creates per
+ * hundred, instead of a request each: a scan that finds thousands overdue at once stays within its time limit. An
+ * alert another run opened meanwhile (the create found it: 200) is merged as raiseAlertKnowingOpen does; if a
+ * transaction fails as a whole (one alert refused), each of its alerts is raised on its own, so one bad alert never
+ * keeps the others from being written.
+ */
+export async function openNewAlerts(
+  medplum: AlertClient & Pick<MedplumClient, 'executeBatch'>,
+  alerts: DetectedIssue[]
+): Promise<RaiseAlertResult[]> {
+  const results: RaiseAlertResult[] = [];
+  for (let first = 0; first < alerts.length; first += ALERTS_PER_TRANSACTION) {
+    const chunk = alerts.slice(first, first + ALERTS_PER_TRANSACTION);
+    const identifiers = chunk.map((a) => a.identifier?.[0]);
+    if (chunk.length === 1 || identifiers.some((i) => !i?.system || !i.value)) {
+      for (const alert of chunk) {
+        results.push(await raiseAlertKnowingOpen(medplum, alert, undefined));
+      }
+      continue;
+    }
+    let response: Bundle | undefined;
+    try {
+      response = await medplum.executeBatch({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: chunk.map((alert, i) => ({
+          request: { method: 'POST', url: 'DetectedIssue', ifNoneExist: openAlertQuery(identifiers[i] as Identifier) },
+          resource: alert,
+        })),
+      });
+    } catch {
+      response = undefined;
+    }
+    for (const [i, alert] of chunk.entries()) {
+      const entry = response?.entry?.[i];
+      const status = entry?.response?.status ?? '';
+      const written = entry?.resource as DetectedIssue | undefined;
+      if (status.startsWith('201') && written) {
+        results.push({ alert: written, outcome: 'created' });
+      } else if (status.startsWith('200') && written?.status === 'preliminary') {
+        results.push(await raiseAlertKnowingOpen(medplum, alert, written));
+      } else {
+        results.push(await raiseAlertKnowingOpen(medplum, alert, undefined));
+      }
+    }
+  }
+  return results;
 }

@@ -105,8 +105,46 @@ describe('missed readings bot', () => {
     const searches = fake.log.filter((l) => l.startsWith('search'));
     const batches = Math.ceil(count / PATIENTS_PER_READINGS_SEARCH);
     expect(searches.filter((l) => l.startsWith('search pages CarePlan'))).toHaveLength(1);
-    expect(searches.filter((l) => l.startsWith('search pages Observation'))).toHaveLength(batches);
-    // One single look-up per overdue blood pressure (its recent window was empty), plus the alerts' own searches.
-    expect(searches.filter((l) => l.startsWith('search Observation'))).toHaveLength(overdue.length);
+    // Per batch of a hundred patients: the recent readings, the month before for those without, their open alerts.
+    expect(searches.filter((l) => l.startsWith('search pages Observation'))).toHaveLength(2 * batches);
+    expect(searches.filter((l) => l.startsWith('search pages DetectedIssue'))).toHaveLength(batches);
+    // Silent for more than a month: one search per batch finds that some took readings before, then one look-up each.
+    expect(searches.filter((l) => l.startsWith('search Observation'))).toHaveLength(batches + overdue.length);
+    expect(searches.filter((l) => l.startsWith('search DetectedIssue'))).toHaveLength(0);
+  });
+
+  test('a reading in the month before the recent window is found without a look-up of its own', async () => {
+    const fake = setUp();
+    fake.seed(spo2(97, '2025-02-20T09:00:00Z', { patient: HF }));
+    const result = await scanMissedReadings(fake.client, new Date('2025-03-10T12:30:00Z'));
+    const sp = fake.all<DetectedIssue>('DetectedIssue').find((a) => a.identifier?.[0].value?.includes('2708-6'));
+    expect(result.overdue).toBe(2);
+    expect(sp?.detail).toMatch(/last reading 20 Feb 2025, 09:00$/);
+    expect(fake.log.filter((l) => l.startsWith('search Observation'))).toHaveLength(0);
+  });
+
+  test('new patients who never took a reading cost one search for the batch, not one per scheduled reading', async () => {
+    const fake = fakeWithProgrammes();
+    for (let i = 0; i < 10; i++) {
+      enrol(fake, `Patient/new${i}`, 'heart-failure');
+    }
+    const result = await scanMissedReadings(fake.client, new Date('2025-03-10T12:30:00Z'));
+    expect(result).toMatchObject({ schedules: 40, overdue: 40 });
+    expect(result.alerts.every((a) => a.outcome === 'created')).toBe(true);
+    expect(fake.log.filter((l) => l.startsWith('search Observation'))).toHaveLength(1);
+    expect(fake.log.filter((l) => l.startsWith('transaction'))).toEqual(['transaction 40 entries']);
+    const details = fake.all<DetectedIssue>('DetectedIssue').map((a) => a.detail);
+    expect(details.every((d) => d?.endsWith('no reading yet'))).toBe(true);
+  });
+
+  test('open alerts are read once per batch: a scan that changes nothing writes nothing and searches no alert', async () => {
+    const fake = setUp();
+    await scanMissedReadings(fake.client, new Date('2025-03-10T12:30:00Z'));
+    const before = fake.log.length;
+    const again = await scanMissedReadings(fake.client, new Date('2025-03-10T12:45:00Z'));
+    expect(again.alerts.map((a) => a.outcome)).toEqual(['unchanged', 'unchanged']);
+    const requests = fake.log.slice(before);
+    expect(requests.filter((l) => l.startsWith('create') || l.startsWith('update'))).toEqual([]);
+    expect(requests.filter((l) => l.includes('DetectedIssue'))).toHaveLength(1);
   });
 });

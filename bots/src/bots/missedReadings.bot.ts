@@ -1,10 +1,10 @@
 // Bot (scheduled): scans active monitoring CarePlans and raises a low-severity alert for each overdue scheduled reading.
 import type { BotEvent, MedplumClient } from '@medplum/core';
-import type { CarePlan } from '@medplum/fhirtypes';
+import type { CarePlan, DetectedIssue } from '@medplum/fhirtypes';
 import { buildAlert } from '../alerts/buildAlert.ts';
-import { raiseAlert } from '../alerts/raiseAlert.ts';
+import { openNewAlerts, raiseAlertKnowingOpen } from '../alerts/raiseAlert.ts';
 import type { RaiseAlertResult } from '../alerts/raiseAlert.ts';
-import { LOINC } from '../fhir/codes.ts';
+import { CODE_SYSTEMS, IDENTIFIER_SYSTEMS, LOINC } from '../fhir/codes.ts';
 import { observationTime } from '../fhir/vitalSigns.ts';
 import { checkMissedReading } from '../rules/missedReadings/checkMissedReading.ts';
 import { readActivitySchedule, type ReadingSchedule } from '../rules/missedReadings/readingSchedule.ts';
@@ -32,8 +32,19 @@ export const PATIENTS_PER_READINGS_SEARCH = 100;
  */
 export const RECENT_READINGS_DAYS = 2;
 
+/** The second, wider window, for scheduled readings with none in the recent one (patients who stopped measuring). */
+export const LONGER_LOOKBACK_DAYS = 31;
+
+const DAY = 86_400_000;
+
+/** A reading's LOINC code and effective time. */
+interface Reading {
+  code: string;
+  time: Date;
+}
+
 /** What the scan needs of MedplumClient: the bot client plus paged search. */
-export type MissedReadingsClient = BotClient & Pick<MedplumClient, 'searchResourcePages'>;
+export type MissedReadingsClient = BotClient & Pick<MedplumClient, 'searchResourcePages' | 'executeBatch'>;
 
 const COUNTED_STATUSES = 'final,amended,corrected,preliminary';
 
@@ -101,11 +112,30 @@ async function checkBatch(
   if (batch.length === 0) {
     return;
   }
-  const recent = await recentReadings(medplum, batch, now);
-  for (const { carePlan, patient, schedule } of batch) {
+  const recent = await readingsSince(medplum, batch, new Date(now.getTime() - RECENT_READINGS_DAYS * DAY));
+  const readingTimes = (readings: Map<string, Reading[]>, { patient, schedule }: ScheduledReading): Date[] => {
     const codes = new Set(schedule.codes);
-    let times = (recent.get(patient) ?? []).filter((r) => codes.has(r.code)).map((r) => r.time);
+    return (readings.get(patient) ?? []).filter((r) => codes.has(r.code)).map((r) => r.time);
+  };
+  // Scheduled readings with none in the recent window need the latest reading before it: first from a month's window
+  // for the lot; for those silent even that long, one search says whether any of them ever took such a reading (new
+  // patients whose devices have not arrived have none: then none is the exact answer); only if some did are they
+  // looked up one by one.
+  const lacking = batch.filter((s) => readingTimes(recent, s).length === 0);
+  const month =
+    lacking.length > 0
+      ? await readingsSince(medplum, lacking, new Date(now.getTime() - LONGER_LOOKBACK_DAYS * DAY))
+      : new Map<string, Reading[]>();
+  const silent = new Set(lacking.filter((s) => readingTimes(month, s).length === 0));
+  const someOlder = silent.size > 0 && (await anyReadings(medplum, [...silent]));
+  const overdue: { scheduled: ScheduledReading; alert: DetectedIssue }[] = [];
+  for (const scheduled of batch) {
+    const { carePlan, patient, schedule } = scheduled;
+    let times = readingTimes(recent, scheduled);
     if (times.length === 0) {
+      times = readingTimes(month, scheduled);
+    }
+    if (times.length === 0 && silent.has(scheduled) && someOlder) {
       times = await latestReadingTimes(medplum, patient, schedule);
     }
     const status = checkMissedReading(schedule, times, now);
@@ -124,26 +154,67 @@ async function checkBatch(
       identified: now,
       evidenceCode: { coding: [{ system: LOINC, code: schedule.codes[0] }] },
     });
-    const raised = await raiseAlert(medplum, alert);
-    result.alerts.push({ patient, code: schedule.codes[0], outcome: raised.outcome });
+    overdue.push({ scheduled, alert });
+  }
+  if (overdue.length === 0) {
+    return;
+  }
+  const open = await openMissedReadingAlerts(medplum, [...new Set(overdue.map((o) => o.scheduled.patient))]);
+  const openOf = ({ alert }: { alert: DetectedIssue }) => open.get(alert.identifier?.[0]?.value ?? '');
+  const outcomes = new Map<DetectedIssue, RaiseAlertResult['outcome']>();
+  const fresh = overdue.filter((o) => !openOf(o));
+  (
+    await openNewAlerts(
+      medplum,
+      fresh.map((o) => o.alert)
+    )
+  ).forEach((r, i) => outcomes.set(fresh[i].alert, r.outcome));
+  for (const item of overdue.filter((o) => openOf(o))) {
+    outcomes.set(item.alert, (await raiseAlertKnowingOpen(medplum, item.alert, openOf(item))).outcome);
+  }
+  for (const { scheduled, alert } of overdue) {
+    const outcome = outcomes.get(alert) as RaiseAlertResult['outcome'];
+    result.alerts.push({ patient: scheduled.patient, code: scheduled.schedule.codes[0], outcome });
   }
 }
 
-/** The batch's patients' readings of the scheduled kinds in the last RECENT_READINGS_DAYS, by patient. */
-async function recentReadings(
+/** The open missed-reading alerts of these patients, by identifier value (the oldest, when there are several). */
+async function openMissedReadingAlerts(
+  medplum: MissedReadingsClient,
+  patients: string[]
+): Promise<Map<string, DetectedIssue>> {
+  const open = new Map<string, DetectedIssue>();
+  for await (const page of medplum.searchResourcePages('DetectedIssue', [
+    ['patient', patients.join(',')],
+    ['code', `${CODE_SYSTEMS.alertRule}|missed-reading`],
+    ['status', 'preliminary'],
+    ['_count', '1000'],
+  ])) {
+    for (const alert of page) {
+      const value = alert.identifier?.find((i) => i.system === IDENTIFIER_SYSTEMS.alert)?.value;
+      const known = value ? open.get(value) : undefined;
+      if (value && (!known || (alert.identifiedDateTime ?? '') < (known.identifiedDateTime ?? ''))) {
+        open.set(value, alert);
+      }
+    }
+  }
+  return open;
+}
+
+/** The batch's patients' readings of the scheduled kinds since `since`, by patient. */
+async function readingsSince(
   medplum: MissedReadingsClient,
   batch: ScheduledReading[],
-  now: Date
-): Promise<Map<string, { code: string; time: Date }[]>> {
+  since: Date
+): Promise<Map<string, Reading[]>> {
   const patients = [...new Set(batch.map((b) => b.patient))];
   const codes = [...new Set(batch.flatMap((b) => b.schedule.codes))];
-  const since = new Date(now.getTime() - RECENT_READINGS_DAYS * 86_400_000).toISOString();
-  const byPatient = new Map<string, { code: string; time: Date }[]>();
+  const byPatient = new Map<string, Reading[]>();
   for await (const page of medplum.searchResourcePages('Observation', [
     ['subject', patients.join(',')],
     ['code', codes.map((c) => `${LOINC}|${c}`).join(',')],
     ['status', COUNTED_STATUSES],
-    ['date', `ge${since}`],
+    ['date', `ge${since.toISOString()}`],
     ['_count', '1000'],
   ])) {
     for (const observation of page) {
@@ -160,6 +231,17 @@ async function recentReadings(
     }
   }
   return byPatient;
+}
+
+/** Whether any of these patients ever took a reading of any of their scheduled kinds (one search, one result). */
+async function anyReadings(medplum: MissedReadingsClient, batch: ScheduledReading[]): Promise<boolean> {
+  const found = await medplum.searchResources('Observation', [
+    ['subject', [...new Set(batch.map((b) => b.patient))].join(',')],
+    ['code', [...new Set(batch.flatMap((b) => b.schedule.codes))].map((c) => `${LOINC}|${c}`).join(',')],
+    ['status', COUNTED_STATUSES],
+    ['_count', '1'],
+  ]);
+  return found.length > 0;
 }
 
 /** The time of the patient's latest reading of this kind ever (none in the recent window). */

@@ -1,12 +1,12 @@
 // Test helper: a minimal in-memory stand-in for the few MedplumClient methods the bot handlers call (not a FHIR server).
 import { OperationOutcomeError, preconditionFailed } from '@medplum/core';
 import type { MedplumClient, MedplumRequestOptions, QueryTypes } from '@medplum/core';
-import type { Resource, ResourceType } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Resource, ResourceType } from '@medplum/fhirtypes';
 
 /**
  * Search supports only what the handlers use, and throws on anything else, so a handler that starts using a new
  * search parameter fails here first: _id, _count, _sort (date, -date), identifier (system|value), status,
- * lifecycle-status, url, subject (literal references, comma-separated) and patient (literal reference), code (comma-separated system|code) and date
+ * lifecycle-status, url, subject and patient (literal references, comma-separated), code (comma-separated system|code) and date
  * (ge/le/gt/lt on Observation.effectiveDateTime). Updates honour If-Match. The real server's behaviour (paging,
  * search index timing, transactions, access control) is not imitated: the handlers must be re-tested against it.
  */
@@ -71,6 +71,24 @@ export class FakeMedplum {
   async createResourceIfNoneExist<T extends Resource>(resource: T, query: string): Promise<T> {
     const existing = this.search(resource.resourceType, query);
     return existing.length ? (existing[0] as T) : this.createResource(resource);
+  }
+
+  /** A transaction of conditional creates (POST with ifNoneExist): 201 with the new resource, or 200 with the match. */
+  async executeBatch(bundle: Bundle): Promise<Bundle> {
+    this.log.push(`${bundle.type} ${bundle.entry?.length ?? 0} entries`);
+    const entry: BundleEntry[] = [];
+    for (const { request, resource } of bundle.entry ?? []) {
+      if (request?.method !== 'POST' || !resource) {
+        throw new Error('FakeMedplum: executeBatch supports only POST entries');
+      }
+      const existing = request.ifNoneExist ? this.search(resource.resourceType, request.ifNoneExist) : [];
+      entry.push(
+        existing.length
+          ? { response: { status: '200 OK' }, resource: existing[0] }
+          : { response: { status: '201 Created' }, resource: await this.createResource(resource) }
+      );
+    }
+    return { resourceType: 'Bundle', type: `${bundle.type}-response` as Bundle['type'], entry };
   }
 
   async updateResource<T extends Resource>(resource: T, options?: MedplumRequestOptions): Promise<T> {
@@ -155,7 +173,7 @@ function matches(resource: Resource, name: string, value: string): boolean {
     case 'subject':
       return anyOf.includes(r.subject?.reference ?? '');
     case 'patient':
-      return (r.patient ?? r.subject)?.reference === value;
+      return anyOf.includes((r.patient ?? r.subject)?.reference ?? '');
     case 'code':
       return (r.code?.coding ?? []).some(
         (c) => anyOf.includes(`${c.system}|${c.code}`) || anyOf.includes(c.code ?? '')

@@ -97,5 +97,19 @@ describe('alert pipeline', () => {
     expect(stored.map((a) => a.evidence?.[0]?.code?.[0]?.coding?.[0]?.code).sort()).toEqual(
       reported.map((a) => a.code).sort()
     );
+
+    // The next scan finds those alerts open (one search per hundred patients) and leaves them as they are.
+    const again = await ctx.medplum.post(ctx.medplum.fhirUrl('Bot', 'rpm-missed-readings', '$execute'), {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'scheduled', valueDateTime: new Date().toISOString() }],
+    });
+    const second = JSON.parse(
+      (again as Parameters).parameter?.find((p) => p.name === 'result')?.valueString ?? 'null'
+    ) as { alerts: { patient: string; code: string; outcome: string }[] };
+    const silentAgain = second.alerts.filter((a) => a.patient === `Patient/${silent.patient.id}`);
+    expect(silentAgain.map((a) => a.code).sort()).toEqual(reported.map((a) => a.code).sort());
+    expect(silentAgain.every((a) => a.outcome === 'unchanged')).toBe(true);
+    const storedAgain = await ctx.medplum.searchResources('DetectedIssue', { patient: `Patient/${silent.patient.id}` });
+    expect(storedAgain.map((a) => a.meta?.versionId)).toEqual(stored.map((a) => a.meta?.versionId));
   });
 });

@@ -41,16 +41,24 @@ export interface MissedReadingStatus {
 const MINUTE = 60_000;
 const MAX_LOOKBACK_DAYS = 400;
 
+/** One formatter per time zone: building an Intl.DateTimeFormat costs far more than formatting with one. */
+const textFormatters = new Map<string, Intl.DateTimeFormat>();
+
 function localText(instant: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).format(instant);
+  let formatter = textFormatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    textFormatters.set(timeZone, formatter);
+  }
+  return formatter.format(instant);
 }
 
 function describe(

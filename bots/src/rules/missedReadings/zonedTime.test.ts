@@ -53,3 +53,39 @@ describe('calendar helpers', () => {
     expect(offsetAt(Date.parse('2025-07-01T12:00:00Z'), LONDON)).toBe(3_600_000);
   });
 });
+
+describe('remembered offsets give the same answers as Intl', () => {
+  const exactOffset = (ms: number, timeZone: string): number => {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      })
+        .formatToParts(new Date(ms))
+        .map((p) => [p.type, p.value])
+    );
+    const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+    return wall - Math.floor(ms / 1000) * 1000;
+  };
+
+  test.each([
+    ['Europe/London', '2025-03-30T01:00:00Z'],
+    ['Europe/London', '2025-10-26T01:00:00Z'],
+    ['America/New_York', '2025-03-09T07:00:00Z'],
+    ['Australia/Lord_Howe', '2025-04-05T15:00:00Z'],
+    ['Asia/Kolkata', '2025-06-01T00:00:00Z'],
+  ])('%s around %s, every 7 seconds, asked twice', (zone, around) => {
+    const centre = Date.parse(around);
+    for (const pass of [1, 2]) {
+      for (let ms = centre - 20 * 60_000; ms <= centre + 20 * 60_000; ms += 7_000) {
+        expect(offsetAt(ms, zone), `${zone} ${new Date(ms).toISOString()} pass ${pass}`).toBe(exactOffset(ms, zone));
+      }
+    }
+  });
+});

@@ -32,8 +32,38 @@ export function checkTimeZone(timeZone: string): void {
   formatter(timeZone);
 }
 
-/** The wall-clock fields of `instantMs` in `timeZone`, as if they were UTC (milliseconds). */
+/**
+ * Offsets are remembered per quarter hour of each zone: asking Intl costs microseconds, and a scan of thousands of
+ * schedules asks for the same few days again and again. A quarter hour whose start and end differ holds a change of
+ * offset and is never remembered (every instant in it is asked exactly), so the answer is always Intl's.
+ */
+const QUARTER_HOUR_MS = 15 * 60_000;
+const MAX_REMEMBERED_OFFSETS = 100_000;
+const TRANSITION = Number.NaN;
+const offsetsByQuarter = new Map<string, number>();
+
+/** The wall-clock fields of `instantMs` in `timeZone`, as if they were UTC (milliseconds, seconds precision). */
 function wallClockMs(instantMs: number, timeZone: string): number {
+  const quarter = Math.floor(instantMs / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+  const key = `${timeZone}|${quarter}`;
+  let offset = offsetsByQuarter.get(key);
+  if (offset === undefined) {
+    const atStart = exactWallClockMs(quarter, timeZone) - quarter;
+    const end = quarter + QUARTER_HOUR_MS - 1000;
+    offset = exactWallClockMs(end, timeZone) - end === atStart ? atStart : TRANSITION;
+    if (offsetsByQuarter.size >= MAX_REMEMBERED_OFFSETS) {
+      offsetsByQuarter.clear();
+    }
+    offsetsByQuarter.set(key, offset);
+  }
+  if (Number.isNaN(offset)) {
+    return exactWallClockMs(instantMs, timeZone);
+  }
+  return Math.floor(instantMs / 1000) * 1000 + offset;
+}
+
+/** wallClockMs straight from Intl. */
+function exactWallClockMs(instantMs: number, timeZone: string): number {
   const parts = Object.fromEntries(
     formatter(timeZone)
       .formatToParts(new Date(instantMs))
