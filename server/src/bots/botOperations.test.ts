@@ -11,6 +11,11 @@ import { createTestBot, TEST_CODE, waitFor } from './testBots.ts';
 
 const ctx = useTestServer();
 
+/** A stored Patient's id: the server refuses readings about a patient that does not exist. */
+async function storedPatientId(): Promise<string> {
+  return (await ctx.medplum.createResource({ resourceType: 'Patient' })).id as string;
+}
+
 const createBot = (scopes: string, extra: Partial<Bot> = {}) => createTestBot(ctx.medplum, scopes, extra);
 
 const codeParameters = (code: string): Parameters => ({
@@ -139,7 +144,7 @@ describe('Bot/$execute', () => {
   test("runs the handler with the body as input and answers its return value and logs; the bot's requests use its own client", async () => {
     const bot = await createBot('system/Observation.crs');
     await deploy(bot.id, CREATE_OBSERVATION);
-    const patient = crypto.randomUUID();
+    const patient = await storedPatientId();
     const { result, logs } = await execute(bot.id, patientInput(patient));
     const id = (result as { id: string }).id;
     expect(id).toEqual(expect.any(String));
@@ -164,7 +169,7 @@ describe('Bot/$execute', () => {
   test("a request outside the bot's scopes is refused (403 inside): $execute answers 400 'The bot failed'", async () => {
     const bot = await createBot('system/Observation.rs');
     await deploy(bot.id, CREATE_DETECTED_ISSUE);
-    const patient = crypto.randomUUID();
+    const patient = await storedPatientId();
     await expectOutcome(
       await post(`Bot/${bot.id}/$execute`, patientInput(patient)),
       400,
@@ -266,7 +271,7 @@ describe('who may deploy and execute', () => {
       403,
       /A clinician account may not read Bot resources/
     );
-    const patient = crypto.randomUUID();
+    const patient = await storedPatientId();
     await expectOutcome(
       await post(`Bot/${bot.id}/$execute`, patientInput(patient), clinician),
       403,

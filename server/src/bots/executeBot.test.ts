@@ -9,6 +9,11 @@ import { botRuns, createTestBot, deployTestBot, runDetail, TEST_CODE, waitFor } 
 // Without the Subscription extension a run is tried once (the default is 10).
 const ctx = useTestServer({ RPM_DELIVERY_MAX_ATTEMPTS: '1' });
 
+/** A stored Patient's id: the server refuses readings about a patient that does not exist. */
+async function storedPatientId(): Promise<string> {
+  return (await ctx.medplum.createResource({ resourceType: 'Patient' })).id as string;
+}
+
 async function subscribeBot(botId: string, patient: string, maxAttempts?: number): Promise<Subscription> {
   return ctx.medplum.createResource<Subscription>({
     resourceType: 'Subscription',
@@ -51,7 +56,7 @@ describe('bots triggered by a Subscription', () => {
   test('a failing bot is retried with back-off, audited per attempt, then dead-lettered; its Subscription stays active', async () => {
     const bot = await createTestBot(ctx.medplum, '');
     await deployTestBot(ctx.medplum, bot.id, THROWING);
-    const patient = crypto.randomUUID();
+    const patient = await storedPatientId();
     const subscription = await subscribeBot(bot.id, patient, 2);
     const observation = await ctx.medplum.createResource(reading(patient));
     const trigger = `Observation/${observation.id}/_history/${observation.meta?.versionId}`;
@@ -136,7 +141,7 @@ describe('bots triggered by a Subscription', () => {
         return 'done';
       }`
     );
-    const patient = crypto.randomUUID();
+    const patient = await storedPatientId();
     const subscription = await subscribeBot(bot.id, patient, 3);
     const observation = await ctx.medplum.createResource(reading(patient));
 
@@ -171,7 +176,7 @@ describe('bots triggered by a Subscription', () => {
     await deployTestBot(ctx.medplum, failing.id, THROWING);
     const succeeding = await createTestBot(ctx.medplum, '');
     await deployTestBot(ctx.medplum, succeeding.id, `export const handler = (medplum, event) => event.input.id;`);
-    const patient = crypto.randomUUID();
+    const patient = await storedPatientId();
     const failingSubscription = await subscribeBot(failing.id, patient);
     await subscribeBot(succeeding.id, patient);
     const observation = await ctx.medplum.createResource(reading(patient));
@@ -199,7 +204,7 @@ describe('bots triggered by a Subscription', () => {
 
   test('a Subscription naming a Bot that does not exist runs nothing and records no error', async () => {
     const missing = crypto.randomUUID();
-    const patient = crypto.randomUUID();
+    const patient = await storedPatientId();
     const subscription = await subscribeBot(missing, patient, 2);
     // A real bot on the same readings: once it ran, the job for the missing one was queued too (one dispatch).
     const witness = await createTestBot(ctx.medplum, '');

@@ -7,6 +7,11 @@ import { useTestServer } from '../testing/testServer.ts';
 import { SUBSCRIPTION_EXTENSIONS } from './subscriptionExtensions.ts';
 
 const ctx = useTestServer();
+
+/** A stored Patient's id: the server refuses readings about a patient that does not exist. */
+async function storedPatientId(): Promise<string> {
+  return (await ctx.medplum.createResource({ resourceType: 'Patient' })).id as string;
+}
 let receiver: NotificationReceiver;
 
 beforeAll(async () => {
@@ -75,7 +80,7 @@ describe('rest-hook Subscriptions', () => {
   });
 
   test('a matching write is POSTed once with the resource, custom headers and an HMAC signature', async () => {
-    const patient = crypto.randomUUID();
+    const patient = await storedPatientId();
     const secret = 'test-secret-123';
     await subscribe(patient, {
       extension: [{ url: SUBSCRIPTION_EXTENSIONS.secret, valueString: secret }],
@@ -87,7 +92,7 @@ describe('rest-hook Subscriptions', () => {
       },
     });
     const before = receiver.received.length;
-    await ctx.medplum.createResource(observation(crypto.randomUUID(), 70)); // Another patient: no notification.
+    await ctx.medplum.createResource(observation(await storedPatientId(), 70)); // Another patient: no notification.
     const created = await ctx.medplum.createResource(observation(patient, 71));
     const [hit] = (await receiver.waitFor(before + 1)).slice(before);
     const body = JSON.parse(hit.body) as Observation;
@@ -102,7 +107,7 @@ describe('rest-hook Subscriptions', () => {
   });
 
   test('a rolled-back transaction notifies nothing; a committed one notifies every entry', async () => {
-    const patient = crypto.randomUUID();
+    const patient = await storedPatientId();
     await subscribe(patient);
     const failing: Bundle = {
       resourceType: 'Bundle',
@@ -135,7 +140,7 @@ describe('rest-hook Subscriptions', () => {
   });
 
   test('interaction and FHIRPath criteria extensions choose which changes notify', async () => {
-    const patient = crypto.randomUUID();
+    const patient = await storedPatientId();
     await subscribe(patient, {
       extension: [
         { url: SUBSCRIPTION_EXTENSIONS.interaction, valueCode: 'update' },
@@ -164,7 +169,7 @@ describe('rest-hook Subscriptions', () => {
     const failing = await startNotificationReceiver();
     failing.respondWith(503);
     try {
-      const patient = crypto.randomUUID();
+      const patient = await storedPatientId();
       const subscription = await ctx.medplum.createResource<Subscription>({
         resourceType: 'Subscription',
         status: 'active',

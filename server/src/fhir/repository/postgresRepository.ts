@@ -46,6 +46,7 @@ import { prepareSubscription } from '../../subscriptions/validateSubscription.ts
 import { toOperationOutcomeError } from './databaseErrors.ts';
 import { timeOrderedId } from './timeOrderedId.ts';
 import { assertNoUnresolvedReferences } from './unresolvedReferences.ts';
+import { assertReferenceTargets, rememberResource, type KnownResources } from './referenceTargets.ts';
 import { assertPlausibleReading } from '../../devices/readingPlausibility.ts';
 import { readHistoryBundle, DEFAULT_HISTORY_COUNT, MAX_HISTORY_COUNT, type HistoryQuery } from './history.ts';
 import {
@@ -83,6 +84,8 @@ interface TransactionState {
   afterCommit: (() => void)[];
   /** What the write triggers read together with BEGIN (the Subscriptions' generation). */
   begun?: { generation?: string };
+  /** Resources this transaction wrote or read: references to them need no existence query (referenceTargets.ts). */
+  known: KnownResources;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -103,7 +106,7 @@ export class PostgresRepository extends FhirRepository {
   constructor(pool: Db, context: RepositoryContext, client?: DbClient, transaction?: TransactionState) {
     super();
     this.pool = pool;
-    this.transaction = transaction ?? { pending: [], afterCommit: [] };
+    this.transaction = transaction ?? { pending: [], afterCommit: [], known: new Map() };
     this.context = context;
     this.client = client;
     this.policy = accessPolicyFor(context);
@@ -232,6 +235,7 @@ export class PostgresRepository extends FhirRepository {
           },
         ]);
         addSearchIndexDeletes(batch, resourceType, [id]);
+        tx.transaction.known.delete(`${resourceType}/${id}`);
         const last = parseStored<WithId<Resource>>(current.content);
         await tx.triggerWork(
           [{ resource: { ...last, meta: { ...last.meta, versionId } }, interaction: 'delete' }],
@@ -312,6 +316,16 @@ export class PostgresRepository extends FhirRepository {
     }
     const batch = this.transaction.pending.splice(0);
     try {
+      // Targets of literal references exist (one query at most), and readings come from their patient's devices.
+      for (const v of batch) {
+        rememberResource(this.transaction.known, v.resource);
+      }
+      await assertReferenceTargets(
+        this.db,
+        batch.map((v) => v.resource),
+        this.transaction.known,
+        { hideOtherPatient: this.policy.perResource }
+      );
       // Current rows, history, removal of replaced index rows, the new index rows and the jobs the versions trigger:
       // one round trip.
       const statements = new StatementBatch();
@@ -378,7 +392,20 @@ export class PostgresRepository extends FhirRepository {
     if (row.deleted) {
       throw new OperationOutcomeError(gone);
     }
-    return parseStored<WithId<T>>(row.content);
+    const resource = parseStored<WithId<T>>(row.content);
+    this.remember([resource]);
+    return resource;
+  }
+
+  /** Inside a transaction, resources read exist for the reference checks of its later writes. */
+  private remember(resources: (Resource | undefined)[]): void {
+    if (this.client) {
+      for (const resource of resources) {
+        if (resource) {
+          rememberResource(this.transaction.known, resource);
+        }
+      }
+    }
   }
 
   /** The current version's stored JSON text, so a read can be answered without parsing and re-serialising. */
@@ -504,11 +531,13 @@ export class PostgresRepository extends FhirRepository {
       this.assertMay(type, 'search');
     }
     await this.flush();
-    return (await executeSearch(this, this.db, searchRequest, {
+    const bundle = (await executeSearch(this, this.db, searchRequest, {
       fhirBaseUrl: this.context.fhirBaseUrl,
       strict: this.context.strictSearch ?? false,
       restriction: await this.policy.searchRestriction(this.db),
     })) as Bundle<WithId<T>>;
+    this.remember((bundle.entry ?? []).map((e) => e.resource));
+    return bundle;
   }
 
   async searchByReference<T extends Resource>(
