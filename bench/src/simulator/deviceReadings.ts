@@ -111,3 +111,29 @@ export function deviceUploads(
   }
   return uploads;
 }
+
+/**
+ * A pulse oximeter's SpO2 and pulse-rate Observations about `patient` (a `Patient/<id>`), exactly as the simulated
+ * devices map them (LOINC and MDC codes, reading source `device`), without a Device reference: for callers that post
+ * single readings rather than gateway bundles (the alerting benchmark).
+ */
+export function oximeterObservations(
+  spo2: number,
+  pulseRate: number,
+  at: Date,
+  patient: string
+): { spo2: Observation; pulseRate: Observation } {
+  const context: ReadingContext = { ...PLACEHOLDER_CONTEXT, patient, receivedAt: at, utcOffsetMinutes: 0 };
+  const observations = readingToObservations(
+    { kind: 'pulse-oximetry', spo2: measured(spo2), pulseRate: measured(pulseRate) },
+    context
+  ).map(({ device: _device, ...observation }) => observation as Observation);
+  const byLoinc = (code: string): Observation => {
+    const found = observations.find((o) => o.code.coding?.some((c) => c.system === LOINC && c.code === code));
+    if (!found) {
+      throw new Error(`the oximeter mapping gave no LOINC ${code} reading`);
+    }
+    return found;
+  };
+  return { spo2: byLoinc(MEASURES.spo2.loinc), pulseRate: byLoinc(MEASURES.pulseRateOximeter.loinc) };
+}
