@@ -1,7 +1,14 @@
 // The alert rules: their codes (CodeSystem rpm-alert-rule), names and clinical sources, as named on every alert they raise.
 
 export type AlertRuleCode =
-  'news2' | 'vital-sign-threshold' | 'combined-spo2-respiratory-rate' | 'weight-gain' | 'missed-reading';
+  | 'news2'
+  | 'vital-sign-threshold'
+  | 'combined-spo2-respiratory-rate'
+  | 'weight-gain'
+  | 'missed-reading'
+  | 'symptom-check-in-red-flag'
+  | 'device-silent'
+  | 'device-firmware-outdated';
 
 export interface AlertRule {
   code: AlertRuleCode;
@@ -49,5 +56,28 @@ export const ALERT_RULES: Readonly<Record<AlertRuleCode, AlertRule>> = {
     code: 'missed-reading',
     display: 'Scheduled reading not received',
     clinicalSource: "The patient's monitoring CarePlan schedule (activity.detail.scheduledTiming) and grace period.",
+  },
+  'symptom-check-in-red-flag': {
+    code: 'symptom-check-in-red-flag',
+    display: 'Red-flag symptom in a check-in',
+    clinicalSource:
+      'NICE guideline NG106, Chronic heart failure in adults: diagnosis and management (2018): safety-netting ' +
+      'advice on symptoms of worsening heart failure (breathless at rest; fainting). Local rule; needs sign-off by ' +
+      'the service’s clinical governance.',
+    sourceUrl: 'https://www.nice.org.uk/guidance/ng106',
+  },
+  'device-silent': {
+    code: 'device-silent',
+    display: 'Assigned device silent',
+    clinicalSource:
+      'Operational rule, not a clinical one: a device assigned to a patient has sent no reading for longer than the ' +
+      "programme's limit (PlanDefinition extension rpm-device-silence-limit; default 48 hours).",
+  },
+  'device-firmware-outdated': {
+    code: 'device-firmware-outdated',
+    display: "Device firmware older than the programme's minimum",
+    clinicalSource:
+      "Operational rule: the programme's minimum firmware for the device's model (PlanDefinition extension " +
+      'rpm-device-minimum-firmware), compared by semantic version.',
   },
 };

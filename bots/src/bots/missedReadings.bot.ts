@@ -79,7 +79,8 @@ export async function scanMissedReadings(medplum: MissedReadingsClient, now: Dat
         continue;
       }
       for (const activity of carePlan.activity ?? []) {
-        if (!activity.detail?.scheduledTiming) {
+        // A check-in (instantiatesCanonical a Questionnaire) is not a reading: the symptom check-in bot covers it.
+        if (!activity.detail?.scheduledTiming || activity.detail.instantiatesCanonical?.length) {
           continue;
         }
         const schedule = readActivitySchedule(carePlan, activity);

@@ -44,6 +44,23 @@ export const BUILT_IN_BOTS: readonly BuiltInBot[] = [
     scopes: 'system/CarePlan.rs system/Observation.rs system/DetectedIssue.crus',
     cronString: '*/15 * * * *',
   },
+  {
+    id: 'rpm-symptom-check-in',
+    name: 'Symptom check-in alerts',
+    description: 'Alerts (amber) when a heart-failure symptom check-in marks a red-flag symptom (NICE NG106)',
+    entry: 'symptomCheckIn.bot.ts',
+    scopes: 'system/QuestionnaireResponse.rs system/DetectedIssue.crus',
+    criteria: 'QuestionnaireResponse?status=completed,amended',
+  },
+  {
+    id: 'rpm-device-flags',
+    name: 'Device flags',
+    description: "Alerts on assigned devices that have gone silent or run firmware below the programme's minimum",
+    entry: 'deviceFlags.bot.ts',
+    scopes:
+      'system/Device.rs system/Observation.rs system/CarePlan.rs system/PlanDefinition.rs system/DetectedIssue.crus',
+    cronString: '0 * * * *',
+  },
 ];
 
 const bundles = new Map<string, Promise<string>>();

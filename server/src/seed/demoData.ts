@@ -21,6 +21,7 @@ import type { AccountRole } from '../auth/authenticate.ts';
 import type { ServerConfig } from '../config.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
 import { statusOf } from '../http/outcomes.ts';
+import { assignSymptomCheckIns } from './symptomCheckIns.ts';
 
 /** A demo sign-in account created by this start, with the password generated for it (shown once). */
 export interface DemoAccount {
@@ -140,6 +141,7 @@ async function seedWard(tx: PostgresRepository): Promise<DemoWard> {
       managingOrganization: [{ reference: orgRef }],
     });
   }
+  await assignSymptomCheckIns(tx, counter, patients);
   return { practitioner: practitionerRef, patients, created: counter.created };
 }
 
