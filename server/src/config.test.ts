@@ -14,6 +14,20 @@ describe('loadConfig', () => {
     expect(config.embeddedDataDir).toMatch(/\.data\/postgres$/);
   });
 
+  test('RPM_DEMO_SIMULATION: on with the demo data by default, off without it, never in production', () => {
+    expect(loadConfig({}).demoSimulation).toBe(true);
+    expect(loadConfig({ RPM_SEED_DEMO_DATA: 'false' }).demoSimulation).toBe(false);
+    expect(loadConfig({ RPM_DEMO_SIMULATION: 'false' }).demoSimulation).toBe(false);
+    expect(loadConfig({ RPM_SEED_DEMO_DATA: 'false', RPM_DEMO_SIMULATION: 'true' }).demoSimulation).toBe(true);
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/rpm',
+      RPM_ADMIN_CLIENT_SECRET: 'a-long-random-production-secret-1234',
+      RPM_DEMO_SIMULATION: 'true',
+    };
+    expect(loadConfig(production).demoSimulation).toBe(false);
+  });
+
   test('PORT, DATABASE_URL and REDIS_URL switch to external services', () => {
     const config = loadConfig({ PORT: '9000', DATABASE_URL: 'postgres://db/rpm', REDIS_URL: 'redis://cache:6379' });
     expect(config.port).toBe(9000);
@@ -41,5 +55,14 @@ describe('loadConfig', () => {
   test('malformed numbers are refused with the variable named', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ RPM_MAX_BODY_BYTES: '-1' })).toThrow(/RPM_MAX_BODY_BYTES/);
+  });
+
+  test('RPM_FRAME_ANCESTORS: none by default; origins only (no path, http or https)', () => {
+    expect(loadConfig({}).frameAncestors).toEqual([]);
+    expect(
+      loadConfig({ RPM_FRAME_ANCESTORS: 'https://ehr.example.org, http://localhost:3000/' }).frameAncestors
+    ).toEqual(['https://ehr.example.org', 'http://localhost:3000']);
+    expect(() => loadConfig({ RPM_FRAME_ANCESTORS: 'https://ehr.example.org/app' })).toThrow(/RPM_FRAME_ANCESTORS/);
+    expect(() => loadConfig({ RPM_FRAME_ANCESTORS: "* 'unsafe-inline'" })).toThrow(/RPM_FRAME_ANCESTORS/);
   });
 });

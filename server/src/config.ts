@@ -29,6 +29,8 @@ export interface ServerConfig {
   sessionIdleTtl: number;
   /** Serve the unauthenticated demo EHR launcher page (/oauth2/ehr-launcher); never in production. */
   ehrLauncher: boolean;
+  /** EHR origins allowed to embed the SMART apps (/apps/...) in a frame (CSP frame-ancestors); none by default. */
+  frameAncestors: string[];
   /** Where the clinician and patient SMART apps are served (their redirect and launch URLs derive from it). */
   clinicianAppUrl: string;
   patientAppUrl: string;
@@ -36,6 +38,8 @@ export interface ServerConfig {
   upstreamProviders: UpstreamProviderConfig[];
   /** Seed demo data on the first start against an empty database. */
   seedDemoData: boolean;
+  /** `npm start` runs a small device simulation (5 patients, a reading a minute) so the demo is alive; never in production. */
+  demoSimulation: boolean;
   logRequests: boolean;
   /** Background work (Subscriptions, bots, notifications, escalation): see server/src/jobs and README. */
   jobs: JobsConfig;
@@ -134,10 +138,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     refreshTokenTtl: intVar(env, 'RPM_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
     sessionIdleTtl: intVar(env, 'RPM_SESSION_IDLE_SECONDS', 15 * 60),
     ehrLauncher: production ? false : env.RPM_EHR_LAUNCHER !== 'false',
+    frameAncestors: parseFrameAncestors(env.RPM_FRAME_ANCESTORS),
     upstreamProviders: parseUpstreamProviders(env.RPM_UPSTREAM_OIDC),
     clinicianAppUrl: appUrl(env.RPM_CLINICIAN_APP_URL, baseUrl, 'clinician'),
     patientAppUrl: appUrl(env.RPM_PATIENT_APP_URL, baseUrl, 'patient'),
     seedDemoData: env.RPM_SEED_DEMO_DATA !== 'false',
+    demoSimulation: production
+      ? false
+      : (env.RPM_DEMO_SIMULATION ?? (env.RPM_SEED_DEMO_DATA === 'false' ? 'false' : 'true')) === 'true',
     logRequests: env.RPM_LOG_REQUESTS === 'true',
     jobs: loadJobsConfig(env),
   };
@@ -169,6 +177,20 @@ function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
 }
 
 /** RPM_UPSTREAM_OIDC: a JSON array of UpstreamProviderConfig; a malformed value stops the start with a clear message. */
+/** RPM_FRAME_ANCESTORS: origins (scheme://host[:port]) separated by spaces or commas. */
+function parseFrameAncestors(raw: string | undefined): string[] {
+  const values = (raw ?? '').split(/[\s,]+/).filter(Boolean);
+  return values.map((value) => {
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== value.replace(/\/$/, '')) {
+      throw new ConfigError(
+        `RPM_FRAME_ANCESTORS must list origins such as https://ehr.example.org (no path), got "${value}"`
+      );
+    }
+    return url.origin;
+  });
+}
+
 function parseUpstreamProviders(raw: string | undefined): UpstreamProviderConfig[] {
   if (!raw) {
     return [];

@@ -1,6 +1,7 @@
 // `npm start`: runs the server with configuration from the environment, prints where it is, stops cleanly on Ctrl-C.
 import { ConfigError, loadConfig } from './config.ts';
 import { startServer, type RunningServer } from './server.ts';
+import { startDemoSimulation, type DemoSimulation } from './devices/demoSimulation.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -21,12 +22,14 @@ async function main(): Promise<void> {
   // Ctrl-C during start-up (migrations, demo data, bot bundling) waits for start-up to finish, then stops cleanly.
   const starting = startServer(config);
   let stopping = false;
+  let simulation: DemoSimulation | undefined;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) {
       return;
     }
     stopping = true;
     console.log(`\n${signal}: stopping ...`);
+    await simulation?.stop();
     const running = await starting.catch(() => undefined);
     await running?.close();
     console.log('Stopped.');
@@ -44,7 +47,9 @@ RPM FHIR server is running
   FHIR R4 API      ${server.fhirBaseUrl}
   Capabilities     ${server.fhirBaseUrl}/metadata
   Token endpoint   ${server.tokenUrl}
-  SMART discovery  ${server.fhirBaseUrl}/.well-known/smart-configuration${
+  SMART discovery  ${server.fhirBaseUrl}/.well-known/smart-configuration
+  Clinician app    ${config.clinicianAppUrl}launch.html
+  Patient app      ${config.patientAppUrl}launch.html${
     config.ehrLauncher
       ? `
   EHR launcher     ${server.baseUrl}/oauth2/ehr-launcher (demo)`
@@ -52,7 +57,14 @@ RPM FHIR server is running
   }
   Admin client     ${config.adminClientId}${config.production ? '' : ` / ${config.adminClientSecret} (development default)`}
   Get a token      curl -s -u '${config.adminClientId}:<secret>' -d grant_type=client_credentials -d 'scope=system/*.*' ${server.tokenUrl}
-${server.demo ? `  Demo data        ${server.demo.summary}\n` : ''}Press Ctrl-C to stop.`);
+${server.demo ? `  Demo data        ${server.demo.summary}\n` : ''}${
+    config.demoSimulation
+      ? '  Demo simulation  5 simulated patients, a reading a minute (RPM_DEMO_SIMULATION=false: off)\n'
+      : ''
+  }Press Ctrl-C to stop.`);
+  if (config.demoSimulation) {
+    simulation = startDemoSimulation(config, server.baseUrl);
+  }
 }
 
 main().catch((err) => {

@@ -23,6 +23,7 @@ import { attachWriteTriggers, WriteTriggers } from './subscriptions/writeTrigger
 import { botModule, deployBuiltInBots } from './bots/index.ts';
 import { notificationModule } from './notifications/index.ts';
 import { alertEscalationModule, registerAlertOperations } from './alerts/index.ts';
+import { registerDeviceOperations } from './devices/index.ts';
 import { attachSubscriptionWebSockets, registerWebSocketOperations } from './subscriptions/websocket/index.ts';
 
 export interface RunningServer {
@@ -80,6 +81,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const router = new FhirRouter();
     registerAlertOperations(router);
+    registerDeviceOperations(router);
     registerConformanceOperations(router, {
       baseUrl: config.baseUrl,
       fhirBaseUrl,

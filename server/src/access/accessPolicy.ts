@@ -1,11 +1,12 @@
 // The access policy of one request: the checks of server/src/access composed, as the repository's choke points call them.
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, CareTeam, Patient, Resource } from '@medplum/fhirtypes';
 import type { Caller } from '../auth/authenticate.ts';
 import { parseSmartScope, type Interaction } from '../auth/smartScopes.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { Condition } from '../fhir/search/conditions.ts';
 import type { SearchRestriction } from '../fhir/search/types.ts';
-import { loadCallerAccess, type CallerAccess } from './callerAccess.ts';
+import { assertColleagues } from './careTeamWrites.ts';
+import { loadCallerAccess, reachOf, withCreatedPatient, type CallerAccess } from './callerAccess.ts';
 import { mayRead } from './checkRead.ts';
 import { assertTypeGranted } from './checkType.ts';
 import { assertWritableAfter, assertWritableBefore } from './checkWrite.ts';
@@ -75,13 +76,17 @@ export class AccessPolicy {
     after: Content,
     interaction: Interaction
   ): Promise<void> {
-    if (this.perResource) {
-      assertWritableAfter(
-        await this.load(db),
-        before === undefined ? undefined : parse(before),
-        parse(after),
-        interaction
-      );
+    if (!this.perResource) {
+      return;
+    }
+    const access = await this.load(db);
+    const resource = parse(after);
+    assertWritableAfter(access, before === undefined ? undefined : parse(before), resource, interaction);
+    if (resource.resourceType === 'CareTeam' && access.caller.role === 'clinician') {
+      await assertColleagues(db, reachOf(access, 'user'), resource as CareTeam);
+    }
+    if (resource.resourceType === 'Patient' && before === undefined) {
+      this.loading = Promise.resolve(withCreatedPatient(access, resource as Patient));
     }
   }
 

@@ -1,6 +1,6 @@
 // Writes through HTTP: before and after the change within reach, admins' directory, transactions, AuditEvents.
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent, Bundle, Observation, OperationOutcome, Patient } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, Observation, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { useTestServer } from '../testing/testServer.ts';
 import { asUser, careNetwork, createAll, observation } from './testWorld.ts';
@@ -87,7 +87,7 @@ describe('clinicians and admins', () => {
     expect((await drA('Practitioner', post({ resourceType: 'Practitioner' }))).status).toBe(403);
     expect((await drA(`PractitionerRole/${id.roleA}`)).status).toBe(200);
     const team = await adminRead<object>(`CareTeam/${id.teamX}`);
-    // CareTeams decide who reaches whom: no clinician writes one, even their own (403 before any lookup).
+    // CareTeams decide who reaches whom: a clinician on a team of a patient outside their organizations cannot change it.
     const drTeam = await asUser(ctx, { role: 'clinician', fhirUser: ref('drTeam', 'Practitioner') }, 'user/*.cruds');
     expect((await drTeam(`CareTeam/${id.teamX}`, put({ ...team, name: 'renamed' }))).status).toBe(403);
     expect((await drTeam(`CareTeam/${id.teamX}`)).status).toBe(200);
@@ -130,6 +130,89 @@ describe('clinicians and admins', () => {
     const me = await adminRead<object>(`RelatedPerson/${id.carer}`);
     const reassigned = { ...me, patient: { reference: ref('b1', 'Patient') } };
     expect((await carer(`RelatedPerson/${id.carer}`, put(reassigned))).status).toBe(403);
+  });
+});
+
+describe("enrolment: a clinician writes CareTeams of their organization's patients (careTeamWrites.ts)", () => {
+  const team = (subject: string, members: string[], extra: object = {}): object => ({
+    resourceType: 'CareTeam',
+    status: 'active',
+    subject: { reference: subject },
+    participant: members.map((m) => ({ member: { reference: m } })),
+    ...extra,
+  });
+
+  test('enrols in one transaction (Patient, CareTeam with themselves, CarePlan) and discharges (update)', async () => {
+    const drA = await asUser(ctx, { role: 'clinician', fhirUser: ref('drA', 'Practitioner') }, 'user/*.cruds');
+    const urn = `urn:uuid:${randomUUID()}`;
+    const nhs = `9${randomUUID().replace(/\D/g, '').slice(0, 9)}`;
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: urn,
+          resource: {
+            resourceType: 'Patient',
+            identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs }],
+            managingOrganization: { reference: ref('orgA', 'Organization') },
+          },
+          request: {
+            method: 'POST',
+            url: 'Patient',
+            ifNoneExist: `identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}`,
+          },
+        },
+        {
+          resource: team(urn, [ref('drA', 'Practitioner'), ref('admin', 'Practitioner')]) as Resource,
+          request: { method: 'POST', url: 'CareTeam' },
+        },
+        {
+          resource: {
+            resourceType: 'CarePlan',
+            status: 'active',
+            intent: 'plan',
+            subject: { reference: urn },
+          },
+          request: { method: 'POST', url: 'CarePlan' },
+        },
+      ],
+    };
+    const res = await drA('', post(bundle));
+    expect(res.status, await res.clone().text()).toBe(200);
+    const locations = ((await res.json()) as Bundle).entry?.map((e) => e.response?.location ?? '') ?? [];
+    const teamId = locations[1].split('/')[1];
+    const created = await adminRead<Resource & { status: string }>(`CareTeam/${teamId}`);
+    // Discharge: the team ends; a clinician never deletes one.
+    const ended = { ...created, status: 'inactive', period: { end: '2026-01-01' } };
+    expect((await drA(`CareTeam/${teamId}`, put(ended))).status).toBe(200);
+    expect((await drA(`CareTeam/${teamId}`, { method: 'DELETE' })).status).toBe(403);
+    // The same transaction again: the conditional create finds the patient; nothing new about them is half-written.
+    const again = await drA('', post(bundle));
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as Bundle).entry?.[0].response?.status).toMatch(/^200/);
+  });
+
+  test("refused: another organization's patient, a team without themselves, a member outside their organizations", async () => {
+    const drA = await asUser(ctx, { role: 'clinician', fhirUser: ref('drA', 'Practitioner') }, 'user/*.cruds');
+    const me = ref('drA', 'Practitioner');
+    expect((await drA('CareTeam', post(team(ref('a2', 'Patient'), [me])))).status).toBe(201);
+    expect((await drA('CareTeam', post(team(ref('a2', 'Patient'), [ref('roleA', 'PractitionerRole')])))).status).toBe(
+      201
+    );
+    expect((await drA('CareTeam', post(team(ref('b1', 'Patient'), [me])))).status).toBe(403);
+    expect((await drA('CareTeam', post(team(ref('a2', 'Patient'), [ref('admin', 'Practitioner')])))).status).toBe(403);
+    const outsider = await drA('CareTeam', post(team(ref('a2', 'Patient'), [me, ref('drTeam', 'Practitioner')])));
+    expect(outsider.status).toBe(403);
+    expect(((await outsider.json()) as OperationOutcome).issue?.[0].details?.text).toMatch(/colleagues/);
+    // Reached only through a CareTeam (not the organization): a team member cannot open the patient to others.
+    const drTeam = await asUser(ctx, { role: 'clinician', fhirUser: ref('drTeam', 'Practitioner') }, 'user/*.cruds');
+    expect((await drTeam('CareTeam', post(team(ref('x', 'Patient'), [ref('drTeam', 'Practitioner')])))).status).toBe(
+      403
+    );
+    // Patients and carers still write no CareTeam.
+    const a1 = await asUser(ctx, { role: 'patient', fhirUser: ref('a1', 'Patient') }, 'user/*.cruds');
+    expect((await a1('CareTeam', post(team(ref('a1', 'Patient'), [me])))).status).toBe(403);
   });
 });
 

@@ -3,6 +3,7 @@ import { notFound, OperationOutcomeError } from '@medplum/core';
 import type { Patient, PractitionerRole, Reference, Resource } from '@medplum/fhirtypes';
 import type { Interaction, SmartScope } from '../auth/smartScopes.ts';
 import { normalizeReference } from '../fhir/search/indexRows.ts';
+import { clinicianMayWriteCareTeam } from './careTeamWrites.ts';
 import { reachOf, type CallerAccess } from './callerAccess.ts';
 import { inReadReach, memo, ownedInReach } from './checkRead.ts';
 import { forbiddenBecause } from './checkType.ts';
@@ -24,7 +25,8 @@ function referenceOf(reference: Reference | undefined): string | undefined {
  * - a Patient: it is reached, or (creating one) its managingOrganization is one of the account's Organizations;
  * - a PractitionerRole: its organization, if any, is one of the admin's (admins cannot open other organizations);
  * - a Device naming patients: they are all reached; other directory and restricted resources: always;
- * - owned resources: the caller's own (the server tags what a user writes as theirs), or any for an admin.
+ * - owned resources: the caller's own (the server tags what a user writes as theirs), or any for an admin;
+ * - a clinician's CareTeam (create, update): also careTeamWrites.ts (their organization's patient, themselves on it).
  */
 export function inWriteReach(reach: Reach, resource: Resource, patients: () => string[]): boolean {
   switch (categoryOf(resource.resourceType)) {
@@ -54,8 +56,14 @@ export function inWriteReach(reach: Reach, resource: Resource, patients: () => s
 
 function writableUnder(access: CallerAccess, scopes: SmartScope[], resource: Resource): boolean {
   const patients = memo(() => compartmentPatients(resource, access.fhirBaseUrl));
+  // grants.ts lets a clinician's `user/` scopes write CareTeams only under the enrolment rule.
+  const clinicianTeam = resource.resourceType === 'CareTeam' && access.caller.role === 'clinician';
   return scopes.some(
-    (s) => inWriteReach(reachOf(access, s.context), resource, patients) && matchesScopeQuery(s, resource)
+    (s) =>
+      inWriteReach(reachOf(access, s.context), resource, patients) &&
+      (!clinicianTeam ||
+        clinicianMayWriteCareTeam(reachOf(access, s.context), resource, patients, access.fhirBaseUrl)) &&
+      matchesScopeQuery(s, resource)
   );
 }
 

@@ -1,6 +1,7 @@
 // The scopes that grant a caller an interaction on a type: the token's scopes, narrowed by the caller's role.
 import type { Caller } from '../auth/authenticate.ts';
 import { scopesFor, type Interaction, type ScopeContext, type SmartScope } from '../auth/smartScopes.ts';
+import { isClinicianCareTeamWrite } from './careTeamWrites.ts';
 import { APPEND_ONLY_TYPES, categoryOf, RELATIONSHIP_TYPES } from './typeRules.ts';
 
 /** User tokens carry an account (`subject`); system (client_credentials) tokens do not. */
@@ -22,7 +23,7 @@ export type Refusal = 'scope' | 'role' | 'append-only' | 'server-written';
  * The scopes under which the caller may perform the interaction on the type (`*`: on some type), before looking at
  * any resource. System tokens: `system/` scopes without a granular query, as before user tokens existed. User
  * tokens: `patient/` and `user/` scopes (granular ones too), minus what the role never allows (writes of directory,
- * relationship and restricted types need an admin's `user/` scope; restricted types are admin-only altogether; owned
+ * relationship and restricted types need an admin's `user/` scope, except a clinician's CareTeam create and update; restricted types are admin-only altogether; owned
  * types are open to every role, each user reaching their own).
  */
 export function grantingScopes(caller: Caller, resourceType: string, interaction: Interaction): SmartScope[] {
@@ -65,6 +66,13 @@ function roleMay(caller: Caller, context: ScopeContext, resourceType: string, in
     case 'directory':
       return admin || !WRITES.has(interaction);
     case 'compartment':
-      return admin || !WRITES.has(interaction) || !RELATIONSHIP_TYPES.has(resourceType);
+      return (
+        admin ||
+        !WRITES.has(interaction) ||
+        !RELATIONSHIP_TYPES.has(resourceType) ||
+        // Enrolment: a clinician's `user/` scope creates and updates (never deletes) CareTeams, per resource in
+        // careTeamWrites.ts (their organization's patient, themselves on the team).
+        (caller.role === 'clinician' && context === 'user' && isClinicianCareTeamWrite(resourceType, interaction))
+      );
   }
 }

@@ -14,6 +14,10 @@ export interface Reach {
   owner?: string;
   /** Every owned resource, whoever owns it (an admin's `user/` scopes). */
   everyOwner?: boolean;
+  /** The Patients reached through managingOrganization (one of the account's Organizations), a subset of `patients`. */
+  organizationPatients?: ReadonlySet<string>;
+  /** The account's own care-team identities: 'Practitioner/d' and 'PractitionerRole/r' of each of d's roles. */
+  members?: ReadonlySet<string>;
 }
 
 export const NO_REACH: Reach = { patients: new Set(), organizations: new Set(), resources: new Set() };
@@ -89,10 +93,12 @@ WITH roles AS (
 )
 SELECT 'organization' AS kind, ref FROM orgs
 UNION ALL
+SELECT 'role', ('PractitionerRole/' || id) COLLATE "C" FROM roles
+UNION ALL
 SELECT 'patient', s.ref FROM search_reference s
   WHERE s.resource_type = 'CareTeam' AND s.param = 'subject' AND s.resource_id IN (SELECT id FROM teams)
 UNION ALL
-SELECT 'patient', ('Patient/' || p.resource_id) COLLATE "C" FROM search_reference p
+SELECT 'org-patient', ('Patient/' || p.resource_id) COLLATE "C" FROM search_reference p
   WHERE p.resource_type = 'Patient' AND p.param = 'organization' AND p.ref IN (SELECT ref FROM orgs)`;
 
 async function loadPractitionerReach(
@@ -103,18 +109,25 @@ async function loadPractitionerReach(
 ): Promise<Reach> {
   const { rows } = await db.query(PRACTITIONER_REACH_SQL, [`Practitioner/${practitioner}`, withCareTeams]);
   const patients = new Set<string>();
+  const organizationPatients = new Set<string>();
   const organizations = new Set<string>();
+  const members = new Set<string>([`Practitioner/${practitioner}`]);
   for (const { kind, ref } of rows as { kind: string; ref: string }[]) {
     if (kind === 'organization') {
       organizations.add(ref);
+    } else if (kind === 'role') {
+      members.add(ref);
     } else {
       const id = localPatientId(ref, fhirBaseUrl);
       if (id) {
         patients.add(id);
+        if (kind === 'org-patient') {
+          organizationPatients.add(id);
+        }
       }
     }
   }
-  return { patients, organizations, resources: new Set() };
+  return { patients, organizations, resources: new Set(), organizationPatients, members };
 }
 
 /**

@@ -89,7 +89,11 @@ describe('granting scopes', () => {
     expect(grantingScopes(user('patient', ['user/*.cruds']), 'Practitioner', 'create')).toEqual([]);
     expect(grantingScopes(user('admin', ['user/*.cruds']), 'Practitioner', 'create')).toHaveLength(1);
     expect(grantingScopes(user('admin', ['patient/*.cruds']), 'Practitioner', 'create')).toEqual([]);
-    expect(grantingScopes(user('clinician', ['user/*.cruds']), 'CareTeam', 'update')).toEqual([]);
+    // Enrolment: a clinician's user/ scope creates and updates CareTeams (checked per resource), never deletes them.
+    expect(grantingScopes(user('clinician', ['user/*.cruds']), 'CareTeam', 'update')).toHaveLength(1);
+    expect(grantingScopes(user('clinician', ['user/*.cruds']), 'CareTeam', 'delete')).toEqual([]);
+    expect(grantingScopes(user('clinician', ['patient/*.cruds']), 'CareTeam', 'create')).toEqual([]);
+    expect(grantingScopes(user('carer', ['user/*.cruds']), 'CareTeam', 'create')).toEqual([]);
     expect(grantingScopes(user('clinician', ['user/*.cruds']), 'Binary', 'read')).toEqual([]);
     expect(grantingScopes(user('admin', ['user/*.cruds']), 'Binary', 'read')).toHaveLength(1);
     // Owned types: every role, each reaching their own (checkRead.ts).

@@ -17,7 +17,13 @@ import {
 } from '../fhir/routes.ts';
 import { toOperationOutcomeError } from '../fhir/repository/databaseErrors.ts';
 import { outcomeOf, outcomeWithStatus, sendOutcome } from './outcomes.ts';
-import { CLINICIAN_APP_DIST, CLINICIAN_APP_PATH, smartAppRouter } from './smartAppHosting.ts';
+import {
+  CLINICIAN_APP_DIST,
+  CLINICIAN_APP_PATH,
+  PATIENT_APP_DIST,
+  PATIENT_APP_PATH,
+  smartAppRouter,
+} from './smartAppHosting.ts';
 
 export interface AppParts {
   config: ServerConfig;
@@ -46,7 +52,7 @@ export function createApp(parts: AppParts): express.Express {
   app.set('trust proxy', config.production ? 1 : false);
   app.set('query parser', 'simple');
 
-  app.use(securityHeaders(config.production));
+  app.use(securityHeaders(config.production, config.frameAncestors));
   if (config.logRequests) {
     app.use(logRequests);
   }
@@ -125,8 +131,9 @@ export function createApp(parts: AppParts): express.Express {
     })
   );
 
-  // The clinicians' SMART app (static files; it calls the FHIR API like any other SMART app).
+  // The clinicians' and patients' SMART apps (static files; they call the FHIR API like any other SMART app).
   app.use(CLINICIAN_APP_PATH, smartAppRouter(CLINICIAN_APP_DIST, 'clinician app'));
+  app.use(PATIENT_APP_PATH, smartAppRouter(PATIENT_APP_DIST, 'patient app'));
 
   app.use((req: Request, res: Response) => {
     sendOutcome(res, outcomeWithStatus(404, 'not-found', `No such path: ${req.method} ${req.path.slice(0, 200)}`));
@@ -135,12 +142,25 @@ export function createApp(parts: AppParts): express.Express {
   return app;
 }
 
-/** Headers every response carries; FHIR data is never cached by browsers or proxies. */
-function securityHeaders(production: boolean): express.RequestHandler {
-  return (_req, res, next) => {
+/** The SMART apps' pages, which configured EHRs may embed (RPM_FRAME_ANCESTORS). */
+const APP_PAGES = /^\/apps\//;
+
+/**
+ * Headers every response carries; FHIR data is never cached by browsers or proxies. No page may be framed
+ * (clickjacking), except the SMART apps under /apps/ by the configured EHR origins: `Content-Security-Policy:
+ * frame-ancestors 'self' <origins>` instead of `X-Frame-Options: DENY` (which cannot name origins). The sign-in
+ * pages stay unframable whatever is configured (auth/pages/layout.ts): see the root README.
+ */
+function securityHeaders(production: boolean, frameAncestors: readonly string[]): express.RequestHandler {
+  const appFramePolicy = frameAncestors.length > 0 ? `frame-ancestors 'self' ${frameAncestors.join(' ')}` : undefined;
+  return (req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('X-Frame-Options', 'DENY');
+    if (appFramePolicy && APP_PAGES.test(req.path)) {
+      res.setHeader('Content-Security-Policy', appFramePolicy);
+    } else {
+      res.setHeader('X-Frame-Options', 'DENY');
+    }
     res.setHeader('Cache-Control', 'no-store');
     if (production) {
       res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');

@@ -11,6 +11,12 @@ export const CLINICIAN_APP_DIST = fileURLToPath(new URL('../../../apps/clinician
 /** Where the server serves the clinician app (its registered redirect URI is this path on the base URL). */
 export const CLINICIAN_APP_PATH = '/apps/clinician';
 
+/** The patient app's build output (apps/patient-smart-app, `npm run build`). */
+export const PATIENT_APP_DIST = fileURLToPath(new URL('../../../apps/patient-smart-app/dist/', import.meta.url));
+
+/** Where the server serves the patient app (its registered redirect URI is this path on the base URL). */
+export const PATIENT_APP_PATH = '/apps/patient';
+
 /**
  * A router for `distDir`: files as they are (Vite's `assets/` carry a content hash: immutable; anything else
  * no-cache), and `index.html` for any other GET that wants a page, so the app's own routes survive a reload.
