@@ -1,0 +1,122 @@
+// The outbox's sending against a real server with a patient token: once only, 4xx refused, no connection retried.
+import { MedplumClient } from '@medplum/core';
+import type { Observation, Patient } from '@medplum/fhirtypes';
+import { describe, expect, test } from 'vitest';
+import { freePort, useTestServer } from '../../../../server/src/testing/testServer.ts';
+import { issueUserToken } from '../../../../server/src/testing/userTokens.ts';
+import { manualObservations } from '../vitals/manualReading.ts';
+import { vitalSign } from '../vitals/vitalSigns.ts';
+import { newReadingId } from './newReadingId.ts';
+import { failureKind, newOutboxItem, READING_IDENTIFIER_SYSTEM, retryDelayMs } from './outboxItem.ts';
+import { MemoryOutboxStore } from './outboxStore.ts';
+import { sendDueItems } from './sendOutbox.ts';
+
+const ctx = useTestServer();
+
+async function patientClient(baseUrl?: string): Promise<{ medplum: MedplumClient; patient: string }> {
+  const patient = await ctx.medplum.createResource<Patient>({ resourceType: 'Patient', name: [{ family: 'Outbox' }] });
+  const token = await issueUserToken(ctx.server, {
+    accountId: `outbox-${patient.id}`,
+    scope: 'patient/*.cruds',
+    role: 'patient',
+    fhirUser: `Patient/${patient.id}`,
+    patient: patient.id,
+  });
+  const medplum = new MedplumClient({ baseUrl: baseUrl ?? `${ctx.server.baseUrl}/`, fetch, cacheTime: 0 });
+  medplum.setAccessToken(token);
+  return { medplum, patient: `Patient/${patient.id}` };
+}
+
+function item(patient: string, key: string, typed: Record<string, string>, now = Date.now()) {
+  const vital = vitalSign(key) ?? expect.fail(key);
+  const takenAt = new Date(now);
+  return newOutboxItem({
+    id: newReadingId(),
+    vital: key,
+    summary: key,
+    observations: manualObservations(vital, typed, patient, takenAt),
+    takenAt: takenAt.toISOString(),
+    now,
+  });
+}
+
+async function countByIdentifier(value: string): Promise<Observation[]> {
+  return ctx.medplum.searchResources('Observation', { identifier: `${READING_IDENTIFIER_SYSTEM}|${value}` });
+}
+
+describe('sendDueItems', () => {
+  test('sends each Observation once; sending the same reading again (a lost answer) creates nothing new', async () => {
+    const { medplum, patient } = await patientClient();
+    const store = new MemoryOutboxStore();
+    const reading = item(patient, 'blood-pressure', { systolic: '128', diastolic: '82', pulse: '66' });
+    await store.put(reading);
+
+    const [sent] = await sendDueItems(store, medplum);
+    expect(sent.state).toBe('sent');
+    expect(sent.sentIds).toHaveLength(2);
+    const panel = await countByIdentifier(reading.id);
+    const pulse = await countByIdentifier(`${reading.id}-1`);
+    expect(panel.map((o) => o.id)).toEqual([sent.sentIds?.[0]]);
+    expect(pulse.map((o) => o.id)).toEqual([sent.sentIds?.[1]]);
+    expect(panel[0].method?.coding?.[0].code).toBe('patient-entered');
+
+    // As if the phone never heard the answer: the same reading is still waiting and is sent again.
+    await store.put({ ...sent, state: 'waiting', sentIds: undefined });
+    const [again] = await sendDueItems(store, medplum);
+    expect(again.state).toBe('sent');
+    expect(again.sentIds).toEqual(sent.sentIds);
+    expect(await countByIdentifier(reading.id)).toHaveLength(1);
+    expect(await countByIdentifier(`${reading.id}-1`)).toHaveLength(1);
+  });
+
+  test('a reading the server refuses (422, impossible value) is kept as refused with the reason, not retried', async () => {
+    const { medplum, patient } = await patientClient();
+    const store = new MemoryOutboxStore();
+    const reading = item(patient, 'spo2', { spo2: '95' });
+    // Past the app's own check: the server's plausibility check refuses it.
+    (reading.resources[0].valueQuantity as { value: number }).value = 140;
+    await store.put(reading);
+    const [refused] = await sendDueItems(store, medplum);
+    expect(refused.state).toBe('refused');
+    expect(refused.problem).toMatch(/^This was not accepted\./);
+    expect(refused.problem).toMatch(/SpO2/);
+    expect(await countByIdentifier(reading.id)).toHaveLength(0);
+    const [still] = await sendDueItems(store, medplum, Date.now() + 3600_000);
+    expect(still).toEqual(refused);
+  });
+
+  test('no connection: the reading waits with back-off, then goes once the server is reachable', async () => {
+    const { patient, medplum } = await patientClient();
+    const unreachable = new MedplumClient({ baseUrl: `http://127.0.0.1:${await freePort()}/`, fetch, cacheTime: 0 });
+    unreachable.setAccessToken(medplum.getAccessToken() as string);
+    const store = new MemoryOutboxStore();
+    const now = Date.now();
+    const reading = item(patient, 'temperature', { temperature: '37.9' }, now);
+    await store.put(reading);
+
+    const [waiting] = await sendDueItems(store, unreachable, now);
+    expect(waiting).toMatchObject({ state: 'waiting', attempts: 1 });
+    expect(waiting.nextAttemptAt).toBeGreaterThanOrEqual(now + retryDelayMs(1));
+    expect(waiting.problem).toBe('No internet connection. Try again when you are back online.');
+    // Not due yet: nothing is tried.
+    expect(await sendDueItems(store, medplum, now)).toEqual([waiting]);
+
+    const [sent] = await sendDueItems(store, medplum, waiting.nextAttemptAt);
+    expect(sent.state).toBe('sent');
+    expect(await countByIdentifier(reading.id)).toHaveLength(1);
+  });
+});
+
+describe('outbox rules', () => {
+  test('back-off doubles from 5 s up to 10 minutes; 401, 408, 429 and 5xx are retried, other 4xx refused', () => {
+    expect([1, 2, 3, 10, 20].map(retryDelayMs)).toEqual([5_000, 10_000, 20_000, 600_000, 600_000]);
+    const outcome = (status: number) => ({
+      resourceType: 'OperationOutcome' as const,
+      id: `http-${status}`,
+      issue: [{ severity: 'error' as const, code: 'processing' as const }],
+    });
+    expect([400, 403, 404, 409, 422].map((s) => failureKind(outcome(s)))).toEqual(Array(5).fill('refused'));
+    expect([401, 408, 429, 500, 503].map((s) => failureKind(outcome(s)))).toEqual(Array(5).fill('retry'));
+    expect(failureKind(new TypeError('Failed to fetch'))).toBe('retry');
+  });
+});

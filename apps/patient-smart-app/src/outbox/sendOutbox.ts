@@ -1,0 +1,45 @@
+// Sends the outbox's due readings, each Observation by conditional create on its app identifier: never twice.
+import type { MedplumClient } from '@medplum/core';
+import type { Observation } from '@medplum/fhirtypes';
+import { plainError } from '../ui/plainError.ts';
+import { afterFailure, dueItems, ifNoneExistCriteria, type OutboxItem } from './outboxItem.ts';
+import type { OutboxStore } from './outboxStore.ts';
+
+/** Sent readings stay on the phone this long (today's screen counts them while the server is out of reach). */
+export const KEEP_SENT_MS = 2 * 24 * 3600_000;
+
+/** Sends one item's Observations in order; a repeat (after a lost answer) finds the one already created. */
+async function sendItem(medplum: MedplumClient, item: OutboxItem): Promise<string[]> {
+  const ids: string[] = [];
+  for (const observation of item.resources) {
+    const created = await medplum.createResourceIfNoneExist<Observation>(observation, ifNoneExistCriteria(observation));
+    ids.push(created.id as string);
+  }
+  return ids;
+}
+
+/**
+ * One pass: every due item is tried once, oldest first; what happened is saved before the next. Old sent items are
+ * removed. Returns the items as they are now.
+ */
+export async function sendDueItems(
+  store: OutboxStore,
+  medplum: MedplumClient,
+  now = Date.now()
+): Promise<OutboxItem[]> {
+  const items = await store.all();
+  for (const item of items) {
+    if (item.state === 'sent' && Date.parse(item.takenAt) < now - KEEP_SENT_MS) {
+      await store.delete(item.id);
+    }
+  }
+  for (const item of dueItems(items, now)) {
+    try {
+      const sentIds = await sendItem(medplum, item);
+      await store.put({ ...item, state: 'sent', sentIds, problem: undefined });
+    } catch (err) {
+      await store.put(afterFailure(item, err, plainError(err), Date.now()));
+    }
+  }
+  return store.all();
+}

@@ -1,0 +1,20 @@
+// Text the user is typing, kept in sessionStorage so it survives a session that ends and a sign-in again.
+import { useCallback, useState } from 'react';
+
+const PREFIX = 'rpm-patient-draft:';
+
+export function useDraft(key: string): [string, (value: string) => void] {
+  const [value, setValue] = useState(() => sessionStorage.getItem(PREFIX + key) ?? '');
+  const update = useCallback(
+    (next: string) => {
+      setValue(next);
+      if (next) {
+        sessionStorage.setItem(PREFIX + key, next);
+      } else {
+        sessionStorage.removeItem(PREFIX + key);
+      }
+    },
+    [key]
+  );
+  return [value, update];
+}
