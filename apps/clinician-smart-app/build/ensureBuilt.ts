@@ -8,7 +8,18 @@ import { promisify } from 'node:util';
 
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 const BUILT_PAGE = path.join(APP_DIR, 'dist', 'index.html');
-const SOURCES = ['src', 'index.html', 'launch.html', 'vite.config.ts', 'postcss.config.js', 'package.json'];
+/** The app's own sources and the bots' code it compiles in (threshold and missed-reading rules: app and bots agree). */
+const SOURCES = [
+  'src',
+  'index.html',
+  'launch.html',
+  'vite.config.ts',
+  'postcss.config.js',
+  'package.json',
+  '../../bots/src/rules/thresholds',
+  '../../bots/src/fhir',
+  '../../bots/src/rules/missedReadings',
+];
 
 function newestChange(entry: string): number {
   const stat = statSync(entry);

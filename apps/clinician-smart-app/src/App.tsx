@@ -9,6 +9,7 @@ import { LaunchContextProvider } from './smart/useLaunchContext.tsx';
 import { WorklistPage } from './worklist/WorklistPage.tsx';
 
 const PatientPage = lazy(() => import('./patient/PatientPage.tsx'));
+const EnrolmentPage = lazy(() => import('./enrolment/EnrolmentPage.tsx'));
 
 /** The router's base: /apps/clinician (Vite's base without its trailing slash). */
 const BASENAME = import.meta.env.BASE_URL.replace(/\/$/, '');
@@ -37,6 +38,7 @@ function Frame(props: { session: SmartSession }) {
                 />
                 <Route path="/worklist" element={<WorklistPage />} />
                 <Route path="/patient/:id" element={<PatientPage />} />
+                <Route path="/enrol" element={<EnrolmentPage />} />
                 <Route path="*" element={<Navigate to="/" replace />} />
               </Routes>
             </Suspense>

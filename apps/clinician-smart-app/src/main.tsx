@@ -5,21 +5,30 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { LaunchFailed } from './LaunchFailed.tsx';
-import { relaunchUrl } from './launch/relaunch.ts';
+import { relaunchUrl, rememberReturnPath, takeReturnPath } from './launch/relaunch.ts';
 import { startSmartSession } from './smart/smartSession.ts';
-import { cssVariablesResolver, theme } from './ui/theme.ts';
+import { loadSmartStyle } from './smart/smartStyle.ts';
+import { cssVariablesResolver, smartStyleVariables, theme, themeWithSmartStyle } from './ui/theme.ts';
 
 const root = createRoot(document.getElementById('root') as HTMLElement);
 
 function sessionExpired(): void {
+  rememberReturnPath(window.location.pathname);
   window.location.assign(relaunchUrl());
 }
 
 startSmartSession(sessionExpired).then(
-  (session) => {
+  async (session) => {
+    // Back from a launch after the session ended: the page the clinician was on (its typed text is in drafts).
+    const returnTo = takeReturnPath();
+    if (returnTo) {
+      window.history.replaceState(null, '', returnTo);
+    }
+    // The EHR's (or server's) SMART style; the app's own look when there is none or it cannot be read.
+    const style = await loadSmartStyle(session.context.styleUrl);
     root.render(
       <StrictMode>
-        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
+        <MantineProvider theme={themeWithSmartStyle(style)} cssVariablesResolver={smartStyleVariables(style)}>
           <App session={session} />
         </MantineProvider>
       </StrictMode>

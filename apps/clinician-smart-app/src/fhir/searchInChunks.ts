@@ -13,9 +13,11 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   return result;
 }
 
+const nextLink = (bundle: Bundle): string | undefined => bundle.link?.find((l) => l.relation === 'next')?.url;
+
 /**
  * Every resource (matches and includes) of `resourceType?<patientParam>=<chunk>&<query>` over all chunks of
- * `patientIds`, requests in parallel; follows no paging (the query sets `_count`).
+ * `patientIds`, chunks in parallel, each followed through its `next` pages (rarely any: the query sets `_count`).
  */
 export async function searchForPatients(
   medplum: MedplumClient,
@@ -24,14 +26,23 @@ export async function searchForPatients(
   patientIds: readonly string[],
   query: Record<string, string>
 ): Promise<WithId<Resource>[]> {
-  const bundles = await Promise.all(
-    chunks(patientIds, PATIENTS_PER_SEARCH).map(
-      (ids) =>
-        medplum.search(resourceType as 'Patient', {
+  const pages = await Promise.all(
+    chunks(patientIds, PATIENTS_PER_SEARCH).map(async (ids) => {
+      const bundles = [
+        (await medplum.search(resourceType as 'Patient', {
           ...query,
           [patientParam]: ids.map((id) => `Patient/${id}`).join(','),
-        }) as Promise<Bundle>
-    )
+        })) as Bundle,
+      ];
+      // A page that is not the last names the next one: follow it, so nothing is cut off whatever `_count` allows.
+      for (let next = nextLink(bundles[0]); next; next = nextLink(bundles[bundles.length - 1])) {
+        bundles.push((await medplum.get(next, { cache: 'no-cache' })) as Bundle);
+      }
+      return bundles;
+    })
   );
-  return bundles.flatMap((bundle) => (bundle.entry ?? []).map((e) => e.resource as WithId<Resource>)).filter(Boolean);
+  return pages
+    .flat()
+    .flatMap((bundle) => (bundle.entry ?? []).map((e) => e.resource as WithId<Resource>))
+    .filter(Boolean);
 }

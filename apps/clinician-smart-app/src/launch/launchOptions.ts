@@ -8,7 +8,7 @@ export const DEFAULT_CLIENT_ID = 'rpm-clinician-app';
 
 /**
  * Read everything (caseload, readings, alerts); update alerts and write the Tasks and Communications the alert
- * operations ($acknowledge, $resolve, $escalate) record; create and remove the app's own Subscriptions. `launch` only in an EHR launch: a standalone launch opens
+ * operations ($acknowledge, $resolve, $escalate) record; enrol (Patient, CareTeam, CarePlan) and discharge; create and remove the app's own Subscriptions. `launch` only in an EHR launch: a standalone launch opens
  * the caseload, not a patient picker.
  */
 export const CLINICIAN_SCOPES = [
@@ -19,6 +19,12 @@ export const CLINICIAN_SCOPES = [
   'user/DetectedIssue.u',
   'user/Task.cu',
   'user/Communication.c',
+  // Enrolment and discharge: a new Patient, their CareTeam and monitoring CarePlan; ending both at discharge.
+  'user/Patient.c',
+  'user/CareTeam.cu',
+  'user/CarePlan.cu',
+  // Patient thresholds (Goal overrides) from the patient view.
+  'user/Goal.cu',
   // The worklist's own websocket Subscriptions (live updates), where the server offers them.
   'user/Subscription.cd',
 ];

@@ -24,3 +24,17 @@ export function relaunchUrl(): string {
   }
   return url.toString();
 }
+
+const RETURN_KEY = 'rpm-clinician-return';
+
+/** Before launching again after the session ended: the app's page to come back to (its drafts are kept too). */
+export function rememberReturnPath(path: string): void {
+  sessionStorage.setItem(RETURN_KEY, path);
+}
+
+/** The page remembered by rememberReturnPath, once (then forgotten). */
+export function takeReturnPath(): string | undefined {
+  const path = sessionStorage.getItem(RETURN_KEY) ?? undefined;
+  sessionStorage.removeItem(RETURN_KEY);
+  return path?.startsWith('/') ? path : undefined;
+}

@@ -3,8 +3,9 @@ import { useCallback, useState } from 'react';
 
 const PREFIX = 'rpm-clinician-draft:';
 
-export function useDraft(key: string): [string, (value: string) => void] {
-  const [value, setValue] = useState(() => sessionStorage.getItem(PREFIX + key) ?? '');
+/** `initial`: the value to start from when nothing is kept (e.g. the limit in force); it is not stored. */
+export function useDraft(key: string, initial = ''): [string, (value: string) => void] {
+  const [value, setValue] = useState(() => sessionStorage.getItem(PREFIX + key) ?? initial);
   const update = useCallback(
     (next: string) => {
       setValue(next);

@@ -2,6 +2,7 @@
 import { Alert, Button, Group, Loader, SegmentedControl, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMedplum } from '@medplum/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useLocation } from 'react-router';
 import { useLaunchContext } from '../smart/useLaunchContext.tsx';
 import { displayName } from '../patient/patientDetails.ts';
 import { plainError } from '../ui/plainError.ts';
@@ -42,6 +43,8 @@ export function WorklistPage() {
   const [loadedAt, setLoadedAt] = useState(() => Date.now());
   const [text, setText] = useState('');
   const [severity, setSeverity] = useState<SeverityFilter>('all');
+  /** The result of an enrolment or discharge that brought the clinician back here. */
+  const notice = (useLocation().state as { notice?: string } | null)?.notice;
 
   const [liveCue, setLiveCue] = useState<string>();
   const rowsRef = useRef(rows);
@@ -114,6 +117,9 @@ export function WorklistPage() {
           <Button variant="default" onClick={() => void load()} loading={loading}>
             Refresh
           </Button>
+          <Button component={Link} to="/enrol">
+            Enrol a patient
+          </Button>
         </Group>
       </Group>
       <Group align="flex-end" gap="md">
@@ -139,6 +145,13 @@ export function WorklistPage() {
           />
         </Stack>
       </Group>
+      <div role="status" data-testid="worklist-notice">
+        {notice ? (
+          <Alert color="green" title="Done">
+            {notice}
+          </Alert>
+        ) : null}
+      </div>
       {error ? (
         <Alert color="red" title="The caseload could not be loaded" role="alert">
           {error}

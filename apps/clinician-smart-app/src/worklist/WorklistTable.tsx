@@ -13,7 +13,7 @@ function AlertCell(props: { row: WorklistRow }) {
   }
   return (
     <Group gap="xs" wrap="nowrap">
-      <Badge color={SEVERITY_COLOR[alertSeverity]} autoContrast variant="filled">
+      <Badge color={SEVERITY_COLOR[alertSeverity]} autoContrast variant="filled" style={{ flexShrink: 0 }}>
         {SEVERITY_LABEL[alertSeverity]}
       </Badge>
       <Text size="sm">
@@ -35,6 +35,21 @@ function News2Cell(props: { row: WorklistRow }) {
   );
 }
 
+function OverdueCell(props: { row: WorklistRow }) {
+  const { scheduled, overdue } = props.row.overdue ?? { scheduled: 0, overdue: [] };
+  if (scheduled === 0) {
+    return <Text size="sm">No schedule</Text>;
+  }
+  if (overdue.length === 0) {
+    return <Text size="sm">None overdue</Text>;
+  }
+  return (
+    <Text size="sm" fw={600}>
+      {overdue.length} overdue: {overdue.join(', ')}
+    </Text>
+  );
+}
+
 export function WorklistTable(props: { rows: WorklistRow[]; total: number; now: number }) {
   if (props.total === 0) {
     return <Text>There are no patients on your caseload.</Text>;
@@ -51,6 +66,7 @@ export function WorklistTable(props: { rows: WorklistRow[]; total: number; now: 
             <Table.Th scope="col">Alerts</Table.Th>
             <Table.Th scope="col">NEWS2</Table.Th>
             <Table.Th scope="col">Last reading</Table.Th>
+            <Table.Th scope="col">Overdue readings</Table.Th>
             <Table.Th scope="col">Programme</Table.Th>
             <Table.Th scope="col">Care team</Table.Th>
           </Table.Tr>
@@ -76,6 +92,9 @@ export function WorklistTable(props: { rows: WorklistRow[]; total: number; now: 
                 <Text size="sm" title={formatDateTime(row.lastReading)}>
                   {timeAgo(row.lastReading, props.now)}
                 </Text>
+              </Table.Td>
+              <Table.Td>
+                <OverdueCell row={row} />
               </Table.Td>
               <Table.Td>
                 <Text size="sm">{row.programme ?? 'Not enrolled'}</Text>

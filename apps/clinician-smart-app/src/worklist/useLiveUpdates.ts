@@ -22,7 +22,13 @@ export interface LiveHandlers {
  * While mounted and enabled: the user's websocket Subscriptions (reused from an earlier launch, else created),
  * bound on one socket; notifications go to `onEvents` in short bursts. Servers without them: 'unavailable'.
  */
-export function useLiveUpdates(medplum: MedplumClient, enabled: boolean, handlers: LiveHandlers): LiveState {
+export function useLiveUpdates(
+  medplum: MedplumClient,
+  enabled: boolean,
+  handlers: LiveHandlers,
+  /** The patient view adds `Communication` (messages); the same Subscriptions are reused across screens. */
+  criteria: readonly string[] = LIVE_CRITERIA
+): LiveState {
   const [state, setState] = useState<LiveState>(enabled ? 'connecting' : 'off');
   const current = useRef(handlers);
   current.current = handlers;
@@ -33,7 +39,7 @@ export function useLiveUpdates(medplum: MedplumClient, enabled: boolean, handler
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     let pending: LiveEvent[] = [];
-    const close = openLiveChannel(medplum, LIVE_CRITERIA, {
+    const close = openLiveChannel(medplum, criteria, {
       onEvents: (events) => {
         pending.push(...events);
         clearTimeout(timer);
@@ -50,6 +56,7 @@ export function useLiveUpdates(medplum: MedplumClient, enabled: boolean, handler
       clearTimeout(timer);
       close();
     };
-  }, [medplum, enabled]);
+    // Keyed by the criteria's contents, not the array's identity.
+  }, [medplum, enabled, criteria.join(' ')]);
   return state;
 }
