@@ -39,31 +39,41 @@ export async function raiseAlert(medplum: AlertClient, alert: DetectedIssue): Pr
   const query = openAlertQuery(identifier);
   for (let attempt = 1; ; attempt++) {
     const open = await medplum.searchResources('DetectedIssue', query);
-    let existing = [...open].sort((a, b) =>
+    const oldest = [...open].sort((a, b) =>
       (a.identifiedDateTime ?? '').localeCompare(b.identifiedDateTime ?? '')
     )[0] as DetectedIssue | undefined;
-    let created = false;
-    if (!existing) {
-      existing = await medplum.createResourceIfNoneExist(alert, query);
-      created = true;
-    }
-    const merged = mergeIntoOpenAlert(existing, alert);
-    if (!merged.changed) {
-      return { alert: existing, outcome: created ? 'created' : 'unchanged' };
-    }
     try {
-      const versionId = existing.meta?.versionId;
-      const updated = await medplum.updateResource(
-        merged.alert,
-        versionId ? { headers: { 'If-Match': `W/"${versionId}"` } } : undefined
-      );
-      return { alert: updated, outcome: 'updated' };
+      return await writeIntoOpenAlert(medplum, alert, oldest, query);
     } catch (err) {
       if (attempt >= ATTEMPTS || !isVersionConflict(err)) {
         throw err;
       }
     }
   }
+}
+
+/**
+ * The write itself, once the open alert is known: with none, a conditional create on `query` (which still finds one
+ * another run made meanwhile); then the breach merged in and, if that changed anything, an update with If-Match on
+ * the version read (a version conflict is thrown for the caller to start again).
+ */
+async function writeIntoOpenAlert(
+  medplum: AlertClient,
+  alert: DetectedIssue,
+  open: DetectedIssue | undefined,
+  query: string
+): Promise<RaiseAlertResult> {
+  const existing = open ?? (await medplum.createResourceIfNoneExist(alert, query));
+  const merged = mergeIntoOpenAlert(existing, alert);
+  if (!merged.changed) {
+    return { alert: existing, outcome: open ? 'unchanged' : 'created' };
+  }
+  const versionId = existing.meta?.versionId;
+  const updated = await medplum.updateResource(
+    merged.alert,
+    versionId ? { headers: { 'If-Match': `W/"${versionId}"` } } : undefined
+  );
+  return { alert: updated, outcome: 'updated' };
 }
 
 /**
@@ -81,24 +91,8 @@ export async function raiseAlertKnowingOpen(
   if (!identifier?.system || !identifier.value) {
     return raiseAlert(medplum, alert); // which says what is wrong
   }
-  let existing = open;
-  let created = false;
-  if (!existing) {
-    // None a moment ago: the conditional create still finds one another run made meanwhile (then merged below).
-    existing = await medplum.createResourceIfNoneExist(alert, openAlertQuery(identifier));
-    created = true;
-  }
-  const merged = mergeIntoOpenAlert(existing, alert);
-  if (!merged.changed) {
-    return { alert: existing, outcome: created ? 'created' : 'unchanged' };
-  }
   try {
-    const versionId = existing.meta?.versionId;
-    const updated = await medplum.updateResource(
-      merged.alert,
-      versionId ? { headers: { 'If-Match': `W/"${versionId}"` } } : undefined
-    );
-    return { alert: updated, outcome: 'updated' };
+    return await writeIntoOpenAlert(medplum, alert, open, openAlertQuery(identifier));
   } catch (err) {
     if (!isVersionConflict(err)) {
       throw err;
