@@ -1,56 +1,18 @@
-// Builds the patient app (vite build into dist/) unless dist/ is newer than every source; `npm start` and E2E use it.
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// Builds the patient app unless its dist/ is up to date; `npm start` (prestart) and the E2E tests use it.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { buildWhenStale, buildWhenStaleFromCli, type AppBuild } from '../../build-tools/buildWhenStale.ts';
 
-const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
-const BUILT_PAGE = path.join(APP_DIR, 'dist', 'index.html');
-const SOURCES = ['src', 'public', 'index.html', 'launch.html', 'vite.config.ts', 'postcss.config.js', 'package.json'];
+const PATIENT_APP: AppBuild = {
+  appDir: fileURLToPath(new URL('..', import.meta.url)),
+  sources: ['src', 'public', 'index.html', 'launch.html', 'vite.config.ts', 'postcss.config.js', 'package.json'],
+};
 
-function newestChange(entry: string): number {
-  const stat = statSync(entry);
-  if (!stat.isDirectory()) {
-    return stat.mtimeMs;
-  }
-  return Math.max(stat.mtimeMs, ...readdirSync(entry).map((name) => newestChange(path.join(entry, name))));
-}
-
-/** True when dist/ is missing or older than a source file. */
-export function isStale(): boolean {
-  if (!existsSync(BUILT_PAGE)) {
-    return true;
-  }
-  const built = statSync(BUILT_PAGE).mtimeMs;
-  return SOURCES.some((name) => {
-    const entry = path.join(APP_DIR, name);
-    return existsSync(entry) && newestChange(entry) > built;
-  });
-}
-
-/** Runs `vite build` for the app when it is stale; resolves with whether it built. */
-export async function ensurePatientAppBuilt(): Promise<boolean> {
-  if (!isStale()) {
-    return false;
-  }
-  const vite = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
-  await promisify(execFile)(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
-    cwd: APP_DIR,
-    // Under vitest NODE_ENV is "test", which would bundle React's development build.
-    env: { ...process.env, NODE_ENV: 'production' },
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return true;
+/** Runs `vite build` for the patient app when it is stale; resolves with whether it built. */
+export function ensurePatientAppBuilt(): Promise<boolean> {
+  return buildWhenStale(PATIENT_APP);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const started = Date.now();
-  const built = await ensurePatientAppBuilt();
-  console.log(
-    built
-      ? `Patient app built in ${((Date.now() - started) / 1000).toFixed(1)} s`
-      : 'Patient app is up to date (apps/patient-smart-app/dist)'
-  );
+  await buildWhenStaleFromCli(PATIENT_APP, 'Patient app');
 }

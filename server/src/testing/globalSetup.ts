@@ -1,4 +1,6 @@
-// vitest global setup: one fresh migrated database for the whole run, exposed as RPM_TEST_DATABASE_URL.
+// vitest global setup: one fresh migrated database for the whole run (RPM_TEST_DATABASE_URL), and the SMART apps built.
+import { ensureClinicianAppBuilt } from '../../../apps/clinician-smart-app/build/ensureBuilt.ts';
+import { ensurePatientAppBuilt } from '../../../apps/patient-smart-app/build/ensureBuilt.ts';
 import { createPool } from '../db/pool.ts';
 import { migrate } from '../db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from './testDatabase.ts';
@@ -20,6 +22,10 @@ export async function setup(): Promise<void> {
     await pool.end();
   }
   process.env.RPM_TEST_DATABASE_URL = database.url;
+  // Built once here, before any test file starts: browser test files running side by side would otherwise each start
+  // `vite build` into the same dist/ (which vite empties first) while another file's server serves from it.
+  await ensureClinicianAppBuilt();
+  await ensurePatientAppBuilt();
 }
 
 /**
