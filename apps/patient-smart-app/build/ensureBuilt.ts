@@ -5,7 +5,17 @@ import { buildWhenStale, buildWhenStaleFromCli, type AppBuild } from '../../buil
 
 const PATIENT_APP: AppBuild = {
   appDir: fileURLToPath(new URL('..', import.meta.url)),
-  sources: ['src', 'public', 'index.html', 'launch.html', 'vite.config.ts', 'postcss.config.js', 'package.json'],
+  // The app's own sources and the bots' time-zone code it compiles in (due times as the missed-readings rule has them).
+  sources: [
+    'src',
+    'public',
+    'index.html',
+    'launch.html',
+    'vite.config.ts',
+    'postcss.config.js',
+    'package.json',
+    '../../bots/src/rules/missedReadings',
+  ],
 };
 
 /** Runs `vite build` for the patient app when it is stale; resolves with whether it built. */
