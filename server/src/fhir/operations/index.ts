@@ -1,6 +1,7 @@
-// Registers the conformance operations ($validate, ValueSet/$expand, GET metadata) on a FhirRouter.
+// Registers the conformance and query operations ($validate, ValueSet/$expand, Observation/$lastn, metadata) on a FhirRouter.
 import type { FhirRouter } from '@medplum/fhir-router';
 import { expandOperation } from './expand.ts';
+import { lastnOperation } from './lastn.ts';
 import { metadataHandler } from './metadata.ts';
 import type { CapabilityOptions } from './metadata.ts';
 import { validateOperation } from './validate.ts';
@@ -8,11 +9,12 @@ import { validateOperation } from './validate.ts';
 export { buildCapabilityStatement, metadataHandler } from './metadata.ts';
 export type { CapabilityOptions } from './metadata.ts';
 export { expandOperation } from './expand.ts';
+export { lastnOperation } from './lastn.ts';
 export { validateOperation } from './validate.ts';
 
 /**
  * Adds: POST [type]/$validate, POST [type]/[id]/$validate, GET|POST ValueSet/$expand, GET|POST ValueSet/[id]/$expand
- * (interaction "operation"), and GET metadata (no interaction: it must be served without authentication).
+ * (interaction "operation"), GET Observation/$lastn, and GET metadata (no interaction: it must be served without authentication).
  */
 export function registerConformanceOperations(router: FhirRouter, options: CapabilityOptions): void {
   router.add('POST', ':resourceType/$validate', validateOperation, 'operation');
@@ -21,5 +23,6 @@ export function registerConformanceOperations(router: FhirRouter, options: Capab
     router.add(method, 'ValueSet/$expand', expandOperation, 'operation');
     router.add(method, 'ValueSet/:id/$expand', expandOperation, 'operation');
   }
+  router.add('GET', 'Observation/$lastn', lastnOperation, 'operation');
   router.add('GET', 'metadata', metadataHandler(options));
 }

@@ -106,6 +106,12 @@ function includeTargets(types: string[]): { include: Map<string, string[]>; revI
   return { include, revInclude };
 }
 
+/** Operations on a type (operations/index.ts registers them). */
+const TYPE_OPERATIONS: Record<string, { name: string; definition: string }[]> = {
+  ValueSet: [{ name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand' }],
+  Observation: [{ name: 'lastn', definition: 'http://hl7.org/fhir/OperationDefinition/Observation-lastn' }],
+};
+
 /** The server's CapabilityStatement (R4 4.0.1): every R4 resource type with the interactions the router serves. */
 export function buildCapabilityStatement(options: CapabilityOptions): CapabilityStatement {
   loadFhirDefinitions();
@@ -131,9 +137,7 @@ export function buildCapabilityStatement(options: CapabilityOptions): Capability
     searchInclude: include.get(type),
     searchRevInclude: revInclude.get(type),
     searchParam: searchParams(type),
-    ...(type === 'ValueSet'
-      ? { operation: [{ name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand' }] }
-      : {}),
+    ...(TYPE_OPERATIONS[type] ? { operation: TYPE_OPERATIONS[type] } : {}),
   }));
   return {
     resourceType: 'CapabilityStatement',

@@ -37,6 +37,7 @@ import {
   addSearchIndexDeletes,
   addSearchIndexInserts,
   buildSearchIndexRows,
+  executeLastN,
   executeSearch,
   searchByReference,
   type SearchIndexRows,
@@ -538,6 +539,18 @@ export class PostgresRepository extends FhirRepository {
     })) as Bundle<WithId<T>>;
     this.remember((bundle.entry ?? []).map((e) => e.resource));
     return bundle;
+  }
+
+  /** Observation $lastn (search/lastN.ts): the newest `max` matches per subject and code, under the caller's access. */
+  async lastN(searchRequest: SearchRequest, max: number): Promise<Bundle<WithId<Resource>>> {
+    assertSearchTypes(searchRequest);
+    this.assertMay(searchRequest.resourceType, 'search');
+    await this.flush();
+    return executeLastN(this.db, searchRequest, max, {
+      fhirBaseUrl: this.context.fhirBaseUrl,
+      strict: this.context.strictSearch ?? false,
+      restriction: await this.policy.searchRestriction(this.db),
+    });
   }
 
   async searchByReference<T extends Resource>(

@@ -3,12 +3,14 @@ import type { CompositeComponent, ParamInfo } from './catalog.ts';
 import {
   andCondition,
   COMPARTMENT_TABLES,
+  inCompartmentSql,
   orCondition,
   paramRows,
   paramRowsSql,
   probe,
   RANK,
   rowCondition,
+  type CompartmentKeys,
   type Condition,
   type ParamRows,
   type Predicate,
@@ -38,7 +40,7 @@ export function compileComposite(
   info: ParamInfo,
   parts: string[],
   fhirBaseUrl: string,
-  compartment?: string
+  compartment?: CompartmentKeys
 ): Condition {
   const composite = info.composite as NonNullable<ParamInfo['composite']>;
   const alternatives = parts.map((part) => {
@@ -72,7 +74,7 @@ export function groupedComposite(
   resourceType: string,
   components: CompositeComponent[],
   predicates: (Predicate | undefined)[],
-  compartment?: string
+  compartment?: CompartmentKeys
 ): Condition {
   const scoped = compartment !== undefined && COMPARTMENT_TABLES.has(components[0].table);
   const body = (p: SqlParams, a: string[]): string => {
@@ -88,7 +90,7 @@ export function groupedComposite(
       )
       .join('');
     const where = predicates.map((f, i) => (f ? ` AND (${f(p, a[i])})` : '')).join('');
-    const inCompartment = scoped ? ` AND ${c0}.compartment = ${p.add(compartment, 'int8')}` : '';
+    const inCompartment = scoped ? ` AND ${inCompartmentSql(p, c0, compartment)}` : '';
     return `${TABLE_NAMES[components[0].table]} ${c0}${joins} WHERE ${c0}.resource_type = ${type} AND ${paramRowsSql(p, c0, rows(components[0]))}${inCompartment}${where}`;
   };
   const aliases = (p: SqlParams): string[] => components.map(() => p.alias('c'));

@@ -17,6 +17,7 @@ import {
   rowCondition,
   SELF_SCOPED,
   unknownParam,
+  type CompartmentKeys,
   type CompileOptions,
   type Condition,
   type Predicate,
@@ -127,7 +128,12 @@ export function compileFilter(
   }
 }
 
-function compileMissing(resourceType: string, info: ParamInfo, value: string, compartment?: string): Condition {
+function compileMissing(
+  resourceType: string,
+  info: ParamInfo,
+  value: string,
+  compartment?: CompartmentKeys
+): Condition {
   if (value !== 'true' && value !== 'false') {
     throw invalid(`Value of ${info.code}:missing must be true or false`);
   }
@@ -212,7 +218,7 @@ function compileToken(
   info: ParamInfo,
   operator: string,
   parts: string[],
-  compartment?: string
+  compartment?: CompartmentKeys
 ): Condition {
   requireOperator(info.code, operator, ['eq', 'not', 'text']);
   if (operator === 'text') {
@@ -287,7 +293,7 @@ function compileReference(
   });
   const predicate: Predicate = (p, a) => `${a}.ref = ANY(${p.add(refs, 'text[]')})`;
   const definesCompartment =
-    options.compartment !== undefined &&
+    typeof options.compartment === 'string' &&
     operator === 'eq' &&
     parts.length === 1 &&
     info.rowParams[0] === getTypeCatalog(resourceType)?.compartmentParam;
@@ -306,7 +312,7 @@ function compileOrdered(
   info: ParamInfo,
   operator: string,
   parts: string[],
-  compartment?: string
+  compartment?: CompartmentKeys
 ): Condition {
   const predicate = anyOf(parts.map((part) => orderedPredicate(info.kind, info.code, operator, part)));
   const rank = info.kind === 'date' ? RANK.date : RANK.quantity;

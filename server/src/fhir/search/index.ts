@@ -9,4 +9,5 @@ export {
 } from './writeRows.ts';
 export { parseSearchQuery } from './parseQuery.ts';
 export { executeSearch } from './execute.ts';
+export { executeLastN, MAX_LASTN_RESULTS } from './lastN.ts';
 export { searchByReference } from './byReference.ts';

@@ -7,7 +7,7 @@ import {
   type SearchRequest,
   type SortRule,
 } from '@medplum/core';
-import { getParamInfo, getTypeCatalog } from './catalog.ts';
+import { getParamInfo, getTypeCatalog, type ParamInfo } from './catalog.ts';
 import { compartmentKey, patientIdOf } from './compartment.ts';
 import { compileFilter, type Condition } from './conditions.ts';
 import { referenceCandidates } from './predicates.ts';
@@ -59,6 +59,9 @@ export function planSearch(request: SearchRequest, context: SearchContext): Sear
   const appliedFilters: Filter[] = [];
   const patient = findSearchPatient(resourceType, request.filters ?? [], context.fhirBaseUrl);
   const compartment = patient && compartmentKey(patient.id);
+  // Several Patients (`subject=Patient/a,Patient/b`, a caseload in chunks): token and date rows of each one's range.
+  const compartments =
+    compartment ?? findSearchPatients(resourceType, request.filters ?? [], context.fhirBaseUrl)?.map(compartmentKey);
   const restriction = context.restriction;
   const restrict = restriction && ((type: string) => restriction.conditionFor(type));
   for (const filter of request.filters ?? []) {
@@ -66,7 +69,7 @@ export function planSearch(request: SearchRequest, context: SearchContext): Sear
       strict: context.strict,
       fhirBaseUrl: context.fhirBaseUrl,
       ignored: ignoredFilters,
-      compartment,
+      compartment: compartments,
       restrict,
     };
     const condition = compileFilter(resourceType, filter, options);
@@ -133,10 +136,38 @@ export function findSearchPatient(
   filters: Filter[],
   fhirBaseUrl: string
 ): { id: string; local: boolean } | undefined {
+  for (const { info, parts } of compartmentFilters(resourceType, filters)) {
+    if (parts.length === 1) {
+      const found = patientOfValue(info, parts[0], fhirBaseUrl);
+      if (found) {
+        return found;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The Patient ids of a filter on the compartment parameter naming several Patients (`subject=Patient/a,Patient/b`),
+ * each value exactly one Patient; undefined when there is none, or a value names something else.
+ */
+export function findSearchPatients(resourceType: string, filters: Filter[], fhirBaseUrl: string): string[] | undefined {
+  for (const { info, parts } of compartmentFilters(resourceType, filters)) {
+    const ids = parts.map((part) => patientOfValue(info, part, fhirBaseUrl)?.id);
+    if (parts.length > 1 && ids.every((id) => id !== undefined)) {
+      return [...new Set(ids as string[])];
+    }
+  }
+  return undefined;
+}
+
+/** Equality filters on the type's compartment reference parameter (to Patients), with their OR-ed values. */
+function compartmentFilters(resourceType: string, filters: Filter[]): { info: ParamInfo; parts: string[] }[] {
   const compartmentParam = getTypeCatalog(resourceType)?.compartmentParam;
   if (!compartmentParam) {
-    return undefined;
+    return [];
   }
+  const found: { info: ParamInfo; parts: string[] }[] = [];
   for (const filter of filters) {
     const info = filter.operator === 'eq' ? getParamInfo(resourceType, filter.code) : undefined;
     if (!info || info.kind !== 'reference' || info.rowParams.length !== 1 || info.rowParams[0] !== compartmentParam) {
@@ -145,20 +176,26 @@ export function findSearchPatient(
     if (info.refType && info.refType !== 'Patient') {
       continue;
     }
-    const parts = splitOrValues(filter.value);
-    if (parts.length !== 1) {
-      continue;
-    }
-    const candidates = referenceCandidates(info, parts[0], fhirBaseUrl);
-    const patientIds = new Set(candidates.map(patientIdOf));
-    const [patientId] = patientIds;
-    if (patientIds.size === 1 && patientId) {
-      const base = fhirBaseUrl.replace(/\/+$/, '') + '/';
-      const local = candidates.every((c) => c === `Patient/${patientId}` || c === `${base}Patient/${patientId}`);
-      return { id: patientId, local };
-    }
+    found.push({ info, parts: splitOrValues(filter.value) });
   }
-  return undefined;
+  return found;
+}
+
+/** The one Patient a reference value names; `local`: this server's ("Patient/X" or under the base). */
+function patientOfValue(
+  info: ParamInfo,
+  value: string,
+  fhirBaseUrl: string
+): { id: string; local: boolean } | undefined {
+  const candidates = referenceCandidates(info, value, fhirBaseUrl);
+  const patientIds = new Set(candidates.map(patientIdOf));
+  const [patientId] = patientIds;
+  if (patientIds.size !== 1 || !patientId) {
+    return undefined;
+  }
+  const base = fhirBaseUrl.replace(/\/+$/, '') + '/';
+  const local = candidates.every((c) => c === `Patient/${patientId}` || c === `${base}Patient/${patientId}`);
+  return { id: patientId, local };
 }
 
 function unsupported(context: SearchContext, message: string): void {

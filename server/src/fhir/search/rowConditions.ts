@@ -33,9 +33,10 @@ export interface CompileOptions {
   ignored?: Filter[];
   /**
    * compartmentKey() of the Patient every match belongs to, when the search has a filter implying it (see
-   * compartment.ts): token and date conditions then read only that patient's index range.
+   * compartment.ts): token and date conditions then read only that patient's index range. Several keys when the
+   * filter names several Patients (`subject=Patient/a,Patient/b`): the ranges of each.
    */
-  compartment?: string;
+  compartment?: CompartmentKeys;
   /** The access restriction of each type whose candidates a chained or _has parameter reads (see SearchRestriction). */
   restrict?: (resourceType: string) => Condition | undefined;
 }
@@ -94,6 +95,16 @@ export function identifierRows(info: ParamInfo): ParamRows {
   return { table: 'token', params: info.rowParams.map((p) => `${p}:identifier`) };
 }
 
+/** compartmentKey() of one Patient, or of each of several (a search naming several Patients). */
+export type CompartmentKeys = string | readonly string[];
+
+/** SQL: the index row at alias `a` lies in the compartment(s). */
+export function inCompartmentSql(p: SqlParams, a: Alias, keys: CompartmentKeys): string {
+  return typeof keys === 'string'
+    ? `${a}.compartment = ${p.add(keys, 'int8')}`
+    : `${a}.compartment = ANY(${p.add(keys as string[], 'int8[]')})`;
+}
+
 /** Marks the condition that defines the compartment (its rows are the patient's; they carry no key). */
 export const SELF_SCOPED = 'self';
 
@@ -110,7 +121,7 @@ export function rowCondition(
   predicate: Predicate | undefined,
   rank: number,
   negate = false,
-  compartment?: string,
+  compartment?: CompartmentKeys,
   /** Set for one-sided ranges on ordered (low/high) tables: see Condition.sortKeyIds. */
   oneSided?: { param: string; descending: boolean }
 ): Condition {
@@ -118,7 +129,7 @@ export function rowCondition(
   const scoped = compartment !== undefined && (COMPARTMENT_TABLES.has(rows.table) || compartment === SELF_SCOPED);
   const from = (p: SqlParams, a: Alias): string =>
     `${TABLE_NAMES[rows.table]} ${a} WHERE ${a}.resource_type = ${p.add(resourceType, 'text')} AND ${paramRowsSql(p, a, rows)}` +
-    (scoped && compartment !== SELF_SCOPED ? ` AND ${a}.compartment = ${p.add(compartment, 'int8')}` : '');
+    (scoped && compartment !== SELF_SCOPED ? ` AND ${inCompartmentSql(p, a, compartment)}` : '');
   const condition: Condition = {
     rank: negate
       ? Infinity
@@ -131,7 +142,9 @@ export function rowCondition(
     test(p, row) {
       const a = p.alias('x');
       const where = predicate ? ` AND (${predicate(p, a)})` : '';
-      if (scoped) {
+      // One patient's range is small: an uncorrelated IN. Several patients' ranges can be large and PostgreSQL,
+      // misjudging them, may nest-loop over them: probe each candidate's own rows instead.
+      if (scoped && typeof compartment === 'string') {
         return `${row.id} ${negate ? 'NOT IN' : 'IN'} (SELECT ${a}.resource_id FROM ${from(p, a)}${where})`;
       }
       return `${negate ? 'NOT ' : ''}${probe(`${from(p, a)} AND ${a}.resource_id = ${row.id}${where}`)}`;

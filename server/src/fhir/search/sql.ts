@@ -1,7 +1,7 @@
 // Collects the values of a parameterised SQL statement; every value reaches PostgreSQL as a typed $n placeholder.
 
 /** SQL casts a placeholder may carry (a fixed whitelist). */
-export type SqlType = 'text' | 'text[]' | 'numeric' | 'timestamptz' | 'int4' | 'int8';
+export type SqlType = 'text' | 'text[]' | 'numeric' | 'timestamptz' | 'int4' | 'int8' | 'int8[]';
 
 export class SqlParams {
   readonly values: unknown[] = [];
