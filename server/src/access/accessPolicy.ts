@@ -11,6 +11,7 @@ import { mayRead } from './checkRead.ts';
 import { assertTypeGranted } from './checkType.ts';
 import { assertWritableAfter, assertWritableBefore } from './checkWrite.ts';
 import { isUserToken } from './grants.ts';
+import { assertPatientMessageWrite } from './patientMessageWrites.ts';
 import { historyFilter, type HistoryFilter } from './historyRestriction.ts';
 import { restrictionFor } from './searchRestriction.ts';
 
@@ -82,6 +83,7 @@ export class AccessPolicy {
     const access = await this.load(db);
     const resource = parse(after);
     assertWritableAfter(access, before === undefined ? undefined : parse(before), resource, interaction);
+    await assertPatientMessageWrite(db, access, before === undefined ? undefined : parse(before), resource);
     if (resource.resourceType === 'CareTeam' && access.caller.role === 'clinician') {
       await assertColleagues(db, reachOf(access, 'user'), resource as CareTeam);
     }

@@ -318,6 +318,7 @@ const DIRECTORY = new Set([
   'HealthcareService',
   'Endpoint',
   'Device',
+  'DeviceMetric',
   'DeviceDefinition',
   'Medication',
   'MedicationKnowledge',

@@ -9,6 +9,7 @@ import { inReadReach, memo, ownedInReach } from './checkRead.ts';
 import { forbiddenBecause } from './checkType.ts';
 import { compartmentPatients } from './compartmentPatients.ts';
 import { grantingScopes } from './grants.ts';
+import { patientMayWriteDevice } from './patientDeviceWrites.ts';
 import type { Reach } from './reach.ts';
 import { matchesScopeQuery } from './scopeQuery.ts';
 import { categoryOf } from './typeRules.ts';
@@ -27,6 +28,7 @@ function referenceOf(reference: Reference | undefined): string | undefined {
  * - a Device naming patients: they are all reached; other directory and restricted resources: always;
  * - owned resources: the caller's own (the server tags what a user writes as theirs), or any for an admin;
  * - a clinician's CareTeam (create, update): also careTeamWrites.ts (their organization's patient, themselves on it).
+ * - a patient's Device (create, update): also patientDeviceWrites.ts (held by themselves, and no one else).
  */
 export function inWriteReach(reach: Reach, resource: Resource, patients: () => string[]): boolean {
   switch (categoryOf(resource.resourceType)) {
@@ -58,11 +60,14 @@ function writableUnder(access: CallerAccess, scopes: SmartScope[], resource: Res
   const patients = memo(() => compartmentPatients(resource, access.fhirBaseUrl));
   // grants.ts lets a clinician's `user/` scopes write CareTeams only under the enrolment rule.
   const clinicianTeam = resource.resourceType === 'CareTeam' && access.caller.role === 'clinician';
+  // grants.ts lets a patient's `patient/` scopes write Devices only when the Device is theirs alone.
+  const patientDevice = resource.resourceType === 'Device' && access.caller.role === 'patient';
   return scopes.some(
     (s) =>
       inWriteReach(reachOf(access, s.context), resource, patients) &&
       (!clinicianTeam ||
         clinicianMayWriteCareTeam(reachOf(access, s.context), resource, patients, access.fhirBaseUrl)) &&
+      (!patientDevice || patientMayWriteDevice(access.caller, reachOf(access, s.context), patients)) &&
       matchesScopeQuery(s, resource)
   );
 }

@@ -2,6 +2,8 @@
 import type { Caller } from '../auth/authenticate.ts';
 import { scopesFor, type Interaction, type ScopeContext, type SmartScope } from '../auth/smartScopes.ts';
 import { isClinicianCareTeamWrite } from './careTeamWrites.ts';
+import { isPatientSideMessageDelete } from './patientMessageWrites.ts';
+import { isPatientDeviceWrite } from './patientDeviceWrites.ts';
 import { APPEND_ONLY_TYPES, categoryOf, RELATIONSHIP_TYPES } from './typeRules.ts';
 
 /** User tokens carry an account (`subject`); system (client_credentials) tokens do not. */
@@ -23,7 +25,7 @@ export type Refusal = 'scope' | 'role' | 'append-only' | 'server-written';
  * The scopes under which the caller may perform the interaction on the type (`*`: on some type), before looking at
  * any resource. System tokens: `system/` scopes without a granular query, as before user tokens existed. User
  * tokens: `patient/` and `user/` scopes (granular ones too), minus what the role never allows (writes of directory,
- * relationship and restricted types need an admin's `user/` scope, except a clinician's CareTeam create and update; restricted types are admin-only altogether; owned
+ * relationship and restricted types need an admin's `user/` scope, except a clinician's CareTeam create and update and a patient's own Device create and update; restricted types are admin-only altogether; owned
  * types are open to every role, each user reaching their own).
  */
 export function grantingScopes(caller: Caller, resourceType: string, interaction: Interaction): SmartScope[] {
@@ -64,8 +66,12 @@ function roleMay(caller: Caller, context: ScopeContext, resourceType: string, in
     case 'owned':
       return true; // each their own (checkRead.ts, checkWrite.ts)
     case 'directory':
-      return admin || !WRITES.has(interaction);
+      // A patient's own Bluetooth-paired Device: create and update, per resource in patientDeviceWrites.ts.
+      return admin || !WRITES.has(interaction) || isPatientDeviceWrite(caller, context, resourceType, interaction);
     case 'compartment':
+      if (isPatientSideMessageDelete(caller, resourceType, interaction)) {
+        return false; // Patients and carers never delete a message (patientMessageWrites.ts).
+      }
       return (
         admin ||
         !WRITES.has(interaction) ||

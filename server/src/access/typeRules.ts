@@ -31,6 +31,8 @@ export const DIRECTORY_TYPES: ReadonlySet<string> = new Set([
   'HealthcareService',
   'Endpoint',
   'Device',
+  // A Device's calibration (state, time) names no patient; its `source` Device is checked on its own.
+  'DeviceMetric',
   'DeviceDefinition',
   'Medication',
   'MedicationKnowledge',

@@ -2,6 +2,7 @@
 // by the built-in bot) and writes to their care team; what access refuses.
 import type {
   CarePlan,
+  CareTeam,
   Communication,
   DetectedIssue,
   Practitioner,
@@ -132,6 +133,13 @@ describe('messages', () => {
     const nurse = await ctx.medplum.createResource<Practitioner>({
       resourceType: 'Practitioner',
       name: [{ family: 'Nurse' }],
+    });
+    // Patients write only to their care team (server/src/access/patientMessageWrites.ts).
+    await ctx.medplum.createResource<CareTeam>({
+      resourceType: 'CareTeam',
+      status: 'active',
+      subject: { reference: `Patient/${patient.id}` },
+      participant: [{ member: { reference: `Practitioner/${nurse.id}` } }],
     });
     const sent = await api('Communication', {
       method: 'POST',
