@@ -1,4 +1,4 @@
-// Devices: read a Bluetooth health device, show the reading to check, then send it (through the outbox).
+// Devices: read a Bluetooth health device, show the reading to check, send it with its Device; the devices used so far.
 import { Anchor, Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
@@ -15,6 +15,8 @@ import {
   type DeviceType,
   type PairedDevice,
 } from './deviceTypes.ts';
+import { pairedDeviceResource } from './deviceResource.ts';
+import { MyDevicesList } from './MyDevicesList.tsx';
 import { readOneMeasurement, webBluetooth } from './webBluetooth.ts';
 
 type Step =
@@ -50,6 +52,8 @@ export default function DevicesPage() {
   const send = async (confirm: Extract<Step, { kind: 'confirm' }>): Promise<void> => {
     setBusy(true);
     try {
+      // The Device's place in the transaction; the server makes it `Device/<id>` (found again on the next reading).
+      const deviceUrl = `urn:uuid:${newReadingId()}`;
       const item = await outbox.add(
         newOutboxItem({
           id: newReadingId(),
@@ -59,9 +63,14 @@ export default function DevicesPage() {
             reading: confirm.reading,
             type: confirm.type,
             device: confirm.device,
+            deviceUrl,
             patientReference,
             receivedAt: confirm.at,
           }),
+          device: {
+            fullUrl: deviceUrl,
+            resource: pairedDeviceResource(confirm.device, confirm.type, patientReference),
+          },
           takenAt: confirm.at.toISOString(),
           now: Date.now(),
         })
@@ -156,6 +165,7 @@ export default function DevicesPage() {
           </Button>
         </Notice>
       ) : null}
+      {step.kind !== 'reading' ? <MyDevicesList /> : null}
     </Stack>
   );
 }

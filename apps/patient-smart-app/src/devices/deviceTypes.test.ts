@@ -1,7 +1,7 @@
 // Device readings on the worked vectors: the words the patient confirms and the Observations sent with the device.
 import { describe, expect, test } from 'vitest';
 import { hex } from '../bluetooth/testBytes.ts';
-import { DEVICE_TYPES, describeReading, deviceObservations, WEB_BLUETOOTH_DEVICE_SYSTEM } from './deviceTypes.ts';
+import { DEVICE_TYPES, describeReading, deviceObservations } from './deviceTypes.ts';
 
 const type = (key: string) => DEVICE_TYPES.find((t) => t.key === key) as (typeof DEVICE_TYPES)[number];
 const BP_VECTOR = '1E 8A 00 58 00 78 00 00 00 04 11 14 29 3B 3C 00 01 27 00';
@@ -33,12 +33,13 @@ describe('device types', () => {
     expect(describeReading(type('blood-pressure').decode(hex('00 FF 07 58 00 78 00')))).toBeUndefined();
   });
 
-  test('the blood pressure vector becomes a device BP panel and pulse, the device named by identifier', () => {
+  test('the blood pressure vector becomes a device BP panel and pulse, naming the Device entry by urn:uuid', () => {
     const receivedAt = new Date('2026-11-24T09:00:00Z');
     const observations = deviceObservations({
       reading: type('blood-pressure').decode(hex(BP_VECTOR)),
       type: type('blood-pressure'),
       device: { id: 'abc123==', name: 'Cuff BP-1' },
+      deviceUrl: 'urn:uuid:7d1c1f7e-3f0b-4a8e-9a51-2b6f2d0c9e11',
       patientReference: 'Patient/p',
       receivedAt,
     });
@@ -49,7 +50,7 @@ describe('device types', () => {
     for (const observation of observations) {
       expect(observation.subject).toEqual({ reference: 'Patient/p' });
       expect(observation.device).toEqual({
-        identifier: { system: WEB_BLUETOOTH_DEVICE_SYSTEM, value: 'abc123==' },
+        reference: 'urn:uuid:7d1c1f7e-3f0b-4a8e-9a51-2b6f2d0c9e11',
         display: 'Cuff BP-1 (Blood pressure monitor, Bluetooth)',
       });
       expect(observation.method?.coding?.[0].code).toBe('device');

@@ -1,6 +1,7 @@
 // The Bluetooth health devices the app pairs with: GATT service, measurement characteristic, decoder, plain words.
 import type { Observation } from '@medplum/fhirtypes';
 import { decodeBloodPressureMeasurement } from '../bluetooth/bloodPressureMeasurement.ts';
+import type { DeviceInformation } from '../bluetooth/deviceInformation.ts';
 import type { CharacteristicValue } from '../bluetooth/gattReader.ts';
 import { decodeGlucoseMeasurement } from '../bluetooth/glucoseMeasurement.ts';
 import { decodeHeartRateMeasurement } from '../bluetooth/heartRateMeasurement.ts';
@@ -22,6 +23,8 @@ export interface DeviceType {
   decode: (value: CharacteristicValue) => DecodedReading;
   /** The app's vital sign the reading counts for (today's screen, outbox). */
   vital: VitalKey;
+  /** ISO/IEEE 11073 device specialisation (MDC), as the gateway contract types Devices; none known for a strap. */
+  mdcSpecialisation?: string;
 }
 
 export const DEVICE_TYPES: readonly DeviceType[] = [
@@ -32,6 +35,7 @@ export const DEVICE_TYPES: readonly DeviceType[] = [
     characteristic: 0x2a35,
     decode: decodeBloodPressureMeasurement,
     vital: 'blood-pressure',
+    mdcSpecialisation: '528391',
   },
   {
     key: 'pulse-oximeter',
@@ -40,6 +44,7 @@ export const DEVICE_TYPES: readonly DeviceType[] = [
     characteristic: 0x2a5e,
     decode: decodePlxSpotCheckMeasurement,
     vital: 'spo2',
+    mdcSpecialisation: '528388',
   },
   {
     key: 'thermometer',
@@ -48,6 +53,7 @@ export const DEVICE_TYPES: readonly DeviceType[] = [
     characteristic: 0x2a1c,
     decode: decodeTemperatureMeasurement,
     vital: 'temperature',
+    mdcSpecialisation: '528392',
   },
   {
     key: 'weight-scale',
@@ -56,6 +62,7 @@ export const DEVICE_TYPES: readonly DeviceType[] = [
     characteristic: 0x2a9d,
     decode: decodeWeightMeasurement,
     vital: 'weight',
+    mdcSpecialisation: '528399',
   },
   {
     key: 'heart-rate',
@@ -72,6 +79,7 @@ export const DEVICE_TYPES: readonly DeviceType[] = [
     characteristic: 0x2a18,
     decode: decodeGlucoseMeasurement,
     vital: 'blood-glucose',
+    mdcSpecialisation: '528401',
   },
 ];
 
@@ -128,39 +136,39 @@ export function describeReading(reading: DecodedReading): string | undefined {
   }
 }
 
-/** The device as the patient app records it on an Observation: its Web Bluetooth id and its name. */
+/** The device as the patient app read it: its Web Bluetooth id, its name and what its Device Information said. */
 export interface PairedDevice {
   /** `BluetoothDevice.id`. */
   id: string;
   /** `BluetoothDevice.name`, else the device type's words. */
   name: string;
+  /** Device Information Service (0x180A) values the device gave; absent when it has no such service. */
+  information?: DeviceInformation;
 }
 
 /**
- * The reading's Observations (device readings, method `device`) with the device recorded. Patients may not create
- * Device resources (a directory type: admins only, server/src/access/README.md), so `Observation.device` is a logical
- * reference: the Web Bluetooth identifier and the device's name, no `Device/<id>`.
+ * The reading's Observations (device readings, method `device`) with the device recorded: `Observation.device` is the
+ * `urn:uuid` of the Device entry the outbox sends in the same transaction (outbox/readingTransaction.ts), which the
+ * server turns into `Device/<id>`; the display keeps the device's name.
  */
 export function deviceObservations(input: {
   reading: DecodedReading;
   type: DeviceType;
   device: PairedDevice;
+  /** The Device's `urn:uuid` in the outbox item. */
+  deviceUrl: string;
   patientReference: string;
   receivedAt: Date;
 }): Observation[] {
   const observations = readingToObservations(input.reading, {
     patient: input.patientReference,
-    // readingToObservations needs a device for device readings; replaced by the logical reference below.
-    device: 'urn:uuid:00000000-0000-0000-0000-000000000000',
+    device: input.deviceUrl,
     source: 'device',
     receivedAt: input.receivedAt,
     utcOffsetMinutes: -input.receivedAt.getTimezoneOffset(),
   });
   return observations.map((observation) => ({
     ...observation,
-    device: {
-      identifier: { system: WEB_BLUETOOTH_DEVICE_SYSTEM, value: input.device.id },
-      display: `${input.device.name} (${input.type.label}, Bluetooth)`,
-    },
+    device: { reference: input.deviceUrl, display: `${input.device.name} (${input.type.label}, Bluetooth)` },
   }));
 }

@@ -1,9 +1,16 @@
-// Web Bluetooth: choose a device of one type, connect, wait for one measurement (indication), disconnect.
+// Web Bluetooth: choose a device of one type, connect, read its Device Information, wait for one measurement, disconnect.
+import {
+  decodeDeviceInformationString,
+  DEVICE_INFORMATION_CHARACTERISTICS,
+  DEVICE_INFORMATION_SERVICE,
+  type DeviceInformation,
+} from '../bluetooth/deviceInformation.ts';
 import type { DeviceType, PairedDevice } from './deviceTypes.ts';
 
 /** The part of the Web Bluetooth API the app uses (TypeScript's DOM library does not declare it). */
 interface GattCharacteristic extends EventTarget {
   value?: DataView;
+  readValue?(): Promise<DataView>;
   startNotifications(): Promise<GattCharacteristic>;
   stopNotifications?(): Promise<GattCharacteristic>;
 }
@@ -22,7 +29,10 @@ interface BluetoothDeviceLike extends EventTarget {
   gatt?: GattServer;
 }
 interface BluetoothLike {
-  requestDevice(options: { filters: { services: number[] }[] }): Promise<BluetoothDeviceLike>;
+  requestDevice(options: {
+    filters: { services: number[] }[];
+    optionalServices?: number[];
+  }): Promise<BluetoothDeviceLike>;
 }
 
 /** Web Bluetooth, when this browser has it (Chrome on Android and desktop; not Safari or Firefox). */
@@ -32,6 +42,52 @@ export function webBluetooth(): BluetoothLike | undefined {
 
 /** How long to wait for the device to send its measurement after connecting. */
 export const MEASUREMENT_TIMEOUT_MS = 90_000;
+
+/** How long the Device Information may take before the reading goes on without it. */
+export const DEVICE_INFORMATION_TIMEOUT_MS = 5_000;
+
+/**
+ * The Device Information Service's values (maker, model, serial number, versions): each characteristic the device
+ * has is read; a device without the service, a missing characteristic or an unreadable one is simply left out.
+ */
+async function readDeviceInformation(server: GattServer): Promise<DeviceInformation> {
+  const information: DeviceInformation = {};
+  let service: GattService;
+  try {
+    service = await server.getPrimaryService(DEVICE_INFORMATION_SERVICE);
+  } catch {
+    return information;
+  }
+  for (const [field, uuid] of Object.entries(DEVICE_INFORMATION_CHARACTERISTICS) as [
+    keyof DeviceInformation,
+    number,
+  ][]) {
+    try {
+      const characteristic = await service.getCharacteristic(uuid);
+      const value = characteristic.readValue ? await characteristic.readValue() : undefined;
+      const text = value ? decodeDeviceInformationString(value) : undefined;
+      if (text) {
+        information[field] = text;
+      }
+    } catch {
+      // Not offered by this device: left out.
+    }
+  }
+  return information;
+}
+
+/** The Device Information, or none when the device takes too long to give it (the reading matters more). */
+async function deviceInformationWithin(server: GattServer, ms: number): Promise<DeviceInformation> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<DeviceInformation>((resolve) => {
+    timer = setTimeout(() => resolve({}), ms);
+  });
+  try {
+    return await Promise.race([readDeviceInformation(server), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface DeviceMeasurement {
   device: PairedDevice;
@@ -58,7 +114,8 @@ function plainBluetoothError(err: unknown): DeviceProblem {
 }
 
 /**
- * `requestDevice` with the type's service as filter (the browser shows its chooser), GATT connect, subscribe to the
+ * `requestDevice` with the type's service as filter (the browser shows its chooser), GATT connect, read the Device
+ * Information Service (0x180A) when the device has it, subscribe to the
  * measurement characteristic and resolve with the first value it sends. Many devices send stored readings one after
  * the other: the first is taken (the patient checks it before it is sent). Always disconnects.
  */
@@ -69,11 +126,16 @@ export async function readOneMeasurement(type: DeviceType): Promise<DeviceMeasur
   }
   let server: GattServer | undefined;
   try {
-    const device = await bluetooth.requestDevice({ filters: [{ services: [type.service] }] });
+    // Web Bluetooth opens only the services named here: the type's, and Device Information if the device has it.
+    const device = await bluetooth.requestDevice({
+      filters: [{ services: [type.service] }],
+      optionalServices: [DEVICE_INFORMATION_SERVICE],
+    });
     if (!device.gatt) {
       throw new DeviceProblem('This device cannot be read over Bluetooth.');
     }
     server = await device.gatt.connect();
+    const information = await deviceInformationWithin(server, DEVICE_INFORMATION_TIMEOUT_MS);
     const service = await server.getPrimaryService(type.service);
     const characteristic = await service.getCharacteristic(type.characteristic);
     const value = await new Promise<DataView>((resolve, reject) => {
@@ -93,7 +155,8 @@ export async function readOneMeasurement(type: DeviceType): Promise<DeviceMeasur
         reject(err);
       });
     });
-    return { device: { id: device.id, name: device.name || type.label }, value };
+    const paired: PairedDevice = { id: device.id, name: device.name || type.label };
+    return { device: Object.keys(information).length > 0 ? { ...paired, information } : paired, value };
   } catch (err) {
     throw plainBluetoothError(err);
   } finally {

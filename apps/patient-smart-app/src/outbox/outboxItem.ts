@@ -1,6 +1,6 @@
 // One reading waiting in the outbox, and the rules for it: its identifier, what a failure means, when to try again.
 import { isOperationOutcome, OperationOutcomeError } from '@medplum/core';
-import type { Identifier, Observation, OperationOutcome } from '@medplum/fhirtypes';
+import type { Device, Identifier, Observation, OperationOutcome } from '@medplum/fhirtypes';
 import { statusOf } from '../ui/plainError.ts';
 
 /** The app's own identifier system: every reading the app sends carries one, value a UUID made on the phone. */
@@ -21,6 +21,12 @@ export interface OutboxItem {
   summary: string;
   /** The Observations to create, each with its own app identifier (a blood pressure also makes a pulse). */
   resources: Observation[];
+  /**
+   * A Bluetooth reading's Device (absent for typed-in readings, and for items saved before the app recorded Devices):
+   * sent with the Observations in one transaction, by conditional create; the Observations' `device.reference` is
+   * `fullUrl`.
+   */
+  device?: OutboxDevice;
   /** When the patient took it (ISO). */
   takenAt: string;
   state: OutboxState;
@@ -32,6 +38,12 @@ export interface OutboxItem {
   sentIds?: string[];
   /** The server's reason (refused) or the last problem (waiting). */
   problem?: string;
+}
+
+/** The Device entry of an outbox item: a `urn:uuid` made on the phone and the Device. */
+export interface OutboxDevice {
+  fullUrl: string;
+  resource: Device;
 }
 
 /** The identifier of the `index`th Observation of a reading: `<reading uuid>` for the first, `<uuid>-<index>` after. */
@@ -54,6 +66,8 @@ export function newOutboxItem(input: {
   vital: string;
   summary: string;
   observations: Observation[];
+  /** The device the reading came from (Bluetooth readings). */
+  device?: OutboxDevice;
   takenAt: string;
   now: number;
 }): OutboxItem {
@@ -61,6 +75,7 @@ export function newOutboxItem(input: {
     id: input.id,
     vital: input.vital,
     summary: input.summary,
+    ...(input.device ? { device: input.device } : {}),
     resources: input.observations.map((observation, index) => ({
       ...observation,
       identifier: [...(observation.identifier ?? []), readingIdentifier(input.id, index)],

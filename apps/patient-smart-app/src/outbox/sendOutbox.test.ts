@@ -1,14 +1,23 @@
 // The outbox's sending against a real server with a patient token: once only, 4xx refused, no connection retried.
 import { MedplumClient } from '@medplum/core';
-import type { Observation, Patient } from '@medplum/fhirtypes';
+import type { Device, Observation, Patient } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
 import { freePort, useTestServer } from '../../../../server/src/testing/testServer.ts';
 import { issueUserToken } from '../../../../server/src/testing/userTokens.ts';
+import { hex } from '../bluetooth/testBytes.ts';
+import { pairedDeviceResource } from '../devices/deviceResource.ts';
+import {
+  DEVICE_TYPES,
+  deviceObservations,
+  WEB_BLUETOOTH_DEVICE_SYSTEM,
+  type PairedDevice,
+} from '../devices/deviceTypes.ts';
 import { manualObservations } from '../vitals/manualReading.ts';
 import { vitalSign } from '../vitals/vitalSigns.ts';
 import { newReadingId } from './newReadingId.ts';
 import { failureKind, newOutboxItem, READING_IDENTIFIER_SYSTEM, retryDelayMs } from './outboxItem.ts';
 import { MemoryOutboxStore } from './outboxStore.ts';
+import { readingTransaction } from './readingTransaction.ts';
 import { sendDueItems } from './sendOutbox.ts';
 
 const ctx = useTestServer();
@@ -104,6 +113,135 @@ describe('sendDueItems', () => {
     const [sent] = await sendDueItems(store, medplum, waiting.nextAttemptAt);
     expect(sent.state).toBe('sent');
     expect(await countByIdentifier(reading.id)).toHaveLength(1);
+  });
+});
+
+const BP = DEVICE_TYPES.find((t) => t.key === 'blood-pressure') ?? expect.fail('no BP type');
+const BP_VECTOR = '1E 8A 00 58 00 78 00 00 00 04 11 14 29 3B 3C 00 01 27 00';
+
+/** A Bluetooth blood pressure reading from the paired device, as DevicesPage makes it. */
+function deviceItem(patient: string, device: PairedDevice, at = new Date()) {
+  const deviceUrl = `urn:uuid:${newReadingId()}`;
+  return newOutboxItem({
+    id: newReadingId(),
+    vital: BP.vital,
+    summary: 'BP',
+    observations: deviceObservations({
+      reading: BP.decode(hex(BP_VECTOR)),
+      type: BP,
+      device,
+      deviceUrl,
+      patientReference: patient,
+      receivedAt: at,
+    }),
+    device: { fullUrl: deviceUrl, resource: pairedDeviceResource(device, BP, patient) },
+    takenAt: at.toISOString(),
+    now: at.getTime(),
+  });
+}
+
+async function devicesByBluetoothId(value: string): Promise<Device[]> {
+  return ctx.medplum.searchResources('Device', { identifier: `${WEB_BLUETOOTH_DEVICE_SYSTEM}|${value}` });
+}
+
+describe('Bluetooth readings: the Device and the Observations in one transaction', () => {
+  test('the transaction: Device by conditional create under its urn:uuid, then each Observation naming it', () => {
+    const reading = deviceItem('Patient/p', { id: 'bt-1', name: 'Cuff' });
+    const bundle = readingTransaction(reading);
+    expect(bundle.type).toBe('transaction');
+    expect(bundle.entry?.map((e) => [e.request?.method, e.request?.url, e.fullUrl])).toEqual([
+      ['POST', 'Device', reading.device?.fullUrl],
+      ['POST', 'Observation', undefined],
+      ['POST', 'Observation', undefined],
+    ]);
+    expect(bundle.entry?.[0].request?.ifNoneExist).toBe(
+      `identifier=${encodeURIComponent(`${WEB_BLUETOOTH_DEVICE_SYSTEM}|bt-1`)}`
+    );
+    expect(bundle.entry?.[1].request?.ifNoneExist).toBe(
+      `identifier=${encodeURIComponent(`${READING_IDENTIFIER_SYSTEM}|${reading.id}`)}`
+    );
+    for (const entry of bundle.entry?.slice(1) ?? []) {
+      expect((entry.resource as Observation).device?.reference).toBe(reading.device?.fullUrl);
+    }
+  });
+
+  test('creates the Device once; a repeat send and a second reading from the same device reuse it', async () => {
+    const { medplum, patient } = await patientClient();
+    const store = new MemoryOutboxStore();
+    const bluetoothId = `bt-${newReadingId()}`;
+    const device: PairedDevice = {
+      id: bluetoothId,
+      name: 'Cuff BP-1',
+      information: { manufacturer: 'Acme', modelNumber: 'BP-700', serialNumber: 'SN-1', firmwareVersion: '2.4.1' },
+    };
+    const first = deviceItem(patient, device);
+    await store.put(first);
+    const [sent] = await sendDueItems(store, medplum);
+    expect(sent.state).toBe('sent');
+    expect(sent.sentIds).toHaveLength(2);
+    const devices = await devicesByBluetoothId(bluetoothId);
+    expect(devices).toHaveLength(1);
+    expect(devices[0]).toMatchObject({
+      manufacturer: 'Acme',
+      modelNumber: 'BP-700',
+      serialNumber: 'SN-1',
+      patient: { reference: patient },
+    });
+    const panel = await countByIdentifier(first.id);
+    expect(panel.map((o) => o.id)).toEqual([sent.sentIds?.[0]]);
+    expect(panel[0].device?.reference).toBe(`Device/${devices[0].id}`);
+
+    // As if the answer was lost: sent again, nothing new.
+    await store.put({ ...sent, state: 'waiting', sentIds: undefined });
+    const [again] = await sendDueItems(store, medplum);
+    expect(again.sentIds).toEqual(sent.sentIds);
+    expect(await countByIdentifier(first.id)).toHaveLength(1);
+    expect(await devicesByBluetoothId(bluetoothId)).toHaveLength(1);
+
+    // A second reading from the same device: a new Device urn:uuid on the phone, the same Device on the server.
+    const second = deviceItem(patient, device);
+    await store.put(second);
+    const items = await sendDueItems(store, medplum);
+    const secondSent = items.find((i) => i.id === second.id);
+    expect(secondSent?.state).toBe('sent');
+    expect(await devicesByBluetoothId(bluetoothId)).toHaveLength(1);
+    const [secondPanel] = await countByIdentifier(second.id);
+    expect(secondPanel.device?.reference).toBe(`Device/${devices[0].id}`);
+  });
+
+  test('an item saved before Devices were recorded (a logical device reference, no Device) still sends', async () => {
+    const { medplum, patient } = await patientClient();
+    const store = new MemoryOutboxStore();
+    const current = deviceItem(patient, { id: 'old-bt', name: 'Old cuff' });
+    const { device: _none, ...legacy } = current;
+    legacy.resources = legacy.resources.map((o) => ({
+      ...o,
+      device: { identifier: { system: WEB_BLUETOOTH_DEVICE_SYSTEM, value: 'old-bt' }, display: 'Old cuff' },
+    }));
+    await store.put(legacy);
+    const [sent] = await sendDueItems(store, medplum);
+    expect(sent.state).toBe('sent');
+    const [panel] = await countByIdentifier(legacy.id);
+    expect(panel.device?.identifier?.value).toBe('old-bt');
+    expect(await devicesByBluetoothId('old-bt')).toHaveLength(0);
+  });
+
+  test('a Device for another patient is refused as a whole: nothing is written', async () => {
+    const { medplum, patient } = await patientClient();
+    const other = await patientClient();
+    const store = new MemoryOutboxStore();
+    const reading = deviceItem(patient, { id: `bt-${newReadingId()}`, name: 'Cuff' });
+    const paired = reading.device ?? expect.fail('no Device');
+    const stolen = {
+      ...reading,
+      device: { ...paired, resource: { ...paired.resource, patient: { reference: other.patient } } },
+    };
+    await store.put(stolen);
+    const [refused] = await sendDueItems(store, medplum);
+    expect(refused.state).toBe('refused');
+    expect(refused.problem).toMatch(/^You are not allowed to do this\./);
+    expect(await countByIdentifier(reading.id)).toHaveLength(0);
+    expect(await devicesByBluetoothId(paired.resource.identifier?.[0].value ?? '')).toHaveLength(0);
   });
 });
 

@@ -4,12 +4,20 @@ import type { Observation } from '@medplum/fhirtypes';
 import { plainError } from '../ui/plainError.ts';
 import { afterFailure, dueItems, ifNoneExistCriteria, type OutboxItem } from './outboxItem.ts';
 import type { OutboxStore } from './outboxStore.ts';
+import { readingTransaction, sentObservationIds } from './readingTransaction.ts';
 
 /** Sent readings stay on the phone this long (today's screen counts them while the server is out of reach). */
 export const KEEP_SENT_MS = 2 * 24 * 3600_000;
 
-/** Sends one item's Observations in order; a repeat (after a lost answer) finds the one already created. */
+/**
+ * Sends one item; a repeat (after a lost answer) finds what was already created. A Bluetooth reading with its Device:
+ * one transaction (Device and Observations together, or nothing). Typed-in readings, and items saved before the app
+ * recorded Devices: each Observation in order.
+ */
 async function sendItem(medplum: MedplumClient, item: OutboxItem): Promise<string[]> {
+  if (item.device) {
+    return sentObservationIds(item, await medplum.executeBatch(readingTransaction(item)));
+  }
   const ids: string[] = [];
   for (const observation of item.resources) {
     const created = await medplum.createResourceIfNoneExist<Observation>(observation, ifNoneExistCriteria(observation));
