@@ -1,9 +1,12 @@
 // The patient app's check-in and messages screens at phone size: a check-in answered (QuestionnaireResponse on the
-// server, a red flag alerted by the built-in bot), messages exchanged with a clinician, axe on every screen.
+// server, a red flag alerted by the built-in bot), messages exchanged with a clinician (live, with read state in the
+// clinician app), axe on every screen.
 import type { Communication, DetectedIssue, QuestionnaireResponse } from '@medplum/fhirtypes';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { createStaffPerson, nextTotp } from '../server/src/testing/smartFlow.ts';
 import { useTestServer } from '../server/src/testing/testServer.ts';
+import { registerClinicianApp, type ClinicianAppClient } from './clinicianAppClient.ts';
 import { createMonitoredPatient, registerPatientApp, type PatientAppClient } from './patientAppClient.ts';
 import {
   accessibilityProblems,
@@ -16,18 +19,22 @@ import {
   smallTouchTargets,
   type PhonePage,
 } from './patientScreens.ts';
-import { launchChromium } from './support.ts';
+import { createCareTeam, heading, launchChromium, waitForHeading, waitForUrl } from './support.ts';
 
 const ctx = useTestServer({ RPM_BUILT_IN_BOTS: 'true' });
 const TEST_TIMEOUT = 150_000;
+/** A live change must show well before the 20 s poll (which is off anyway while the socket is live). */
+const LIVE_MS = 10_000;
 
 let browser: Browser;
 let app: PatientAppClient;
+let clinicianApp: ClinicianAppClient;
 let phone: PhonePage | undefined;
 
 beforeAll(async () => {
   browser = await launchChromium();
   app = await registerPatientApp(ctx, 'checkins');
+  clinicianApp = await registerClinicianApp(ctx, 'patient-messages');
 }, 300_000);
 afterAll(async () => {
   await browser?.close();
@@ -216,7 +223,7 @@ describe('messages', () => {
       expect(reply.status).toBe(201);
       const replyId = ((await reply.json()) as Communication).id;
 
-      // The screen polls every 20 s: the reply appears at the bottom, marked New, with the nurse's name.
+      // The reply arrives live (websocket Subscription; else the 20 s poll): at the bottom, marked New, with the name.
       const last = page.getByTestId('message').last();
       await last.getByText('Thank you. Please weigh yourself').waitFor({ timeout: 30_000 });
       expect(await last.getByText('New', { exact: true }).isVisible()).toBe(true);
@@ -244,6 +251,114 @@ describe('messages', () => {
       await page.getByTestId('message').last().getByText('I have weighed myself.').waitFor();
       expect(await page.getByTestId('message').count()).toBe(3);
       expect(await page.getByLabel('Write a message to your care team').inputValue()).toBe('');
+    },
+    TEST_TIMEOUT
+  );
+
+  test(
+    "live: a clinician's message marks Messages on Today and appears in the open thread within seconds; reading it shows as Read to the clinician",
+    async () => {
+      const patient = await createMonitoredPatient(ctx);
+      const clinician = await createStaffPerson(ctx.server, { role: 'clinician' });
+      await createCareTeam(ctx, patient.patientId, clinician.practitionerId);
+      phone = await phonePage(browser, ctx.server.baseUrl);
+      const { page } = phone;
+      await signInToApp(page, app, patient);
+      // The app holds its websocket Subscription while signed in (polling stops while it is live).
+      await page.locator('[data-testid="new-messages-cue"][data-live="live"]').waitFor({ state: 'attached' });
+      const subscriptions = await search<{ criteria?: string; channel?: { type?: string } }>(
+        `Subscription?criteria=${encodeURIComponent(`Communication?recipient=Patient/${patient.patientId}`)}`
+      );
+      expect(subscriptions.map((s) => s.channel?.type)).toEqual(['websocket']);
+
+      await openScreen(page, 'Messages', 'Messages');
+      await page.getByLabel('Write a message to your care team').fill('Is my weight going up a problem?');
+      await page.getByRole('button', { name: 'Send message' }).click();
+      await page.getByRole('status').getByText('Your message has been sent.').waitFor();
+      const [question] = await search<Communication>(`Communication?sender=Patient/${patient.patientId}`);
+      expect(question.received).toBeUndefined();
+      await openScreen(page, 'Today', 'Today');
+
+      // The clinician opens the patient's messages in the clinician app: the patient's message is marked received.
+      const desk = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      try {
+        const clinicianPage = await desk.newPage();
+        const clinicianErrors: string[] = [];
+        clinicianPage.on('pageerror', (err) => clinicianErrors.push(err.message));
+        await clinicianPage.goto(`${clinicianApp.appUrl}launch.html?clientId=${clinicianApp.clientId}`);
+        await waitForUrl(clinicianPage, (url) => url.pathname.startsWith('/oauth2/interaction/'));
+        expect(await heading(clinicianPage)).toBe('Sign in');
+        await clinicianPage.locator('#email').fill(clinician.email);
+        await clinicianPage.locator('#password').fill(clinician.password);
+        await clinicianPage.getByRole('button', { name: 'Sign in' }).click();
+        await waitForHeading(clinicianPage, 'Enter your security code');
+        await clinicianPage.locator('#code').fill(nextTotp(clinician));
+        await clinicianPage.getByRole('button', { name: 'Continue' }).click();
+        // The first load of the caseload can be slow on a busy test machine.
+        await waitForHeading(clinicianPage, 'Caseload', 45_000);
+        await clinicianPage.getByRole('link', { name: new RegExp(patient.family, 'i') }).click();
+        await waitForUrl(clinicianPage, (url) => url.pathname.endsWith(`/patient/${patient.patientId}`));
+        await clinicianPage.getByRole('tab', { name: 'Messages' }).click();
+        const thread = clinicianPage.getByTestId('message-thread');
+        await thread.getByText('Is my weight going up a problem?').waitFor();
+        const seen = await waitFor(
+          async () => (await (await ctx.api(`Communication/${question.id}`)).json()) as Communication,
+          (c) => !!c.received
+        );
+        expect(seen.received).toBeTruthy();
+
+        // The clinician replies: on the patient's Today screen, the Messages item gets a "1 new" mark within
+        // seconds (the poll would take up to 20 s and is off while the socket is live).
+        await clinicianPage.getByLabel('New message to the patient').fill('A little is normal. Weigh again tomorrow.');
+        await clinicianPage.getByRole('button', { name: 'Send message' }).click();
+        await clinicianPage.getByRole('tabpanel').getByRole('status').getByText('Message sent.').waitFor();
+        await thread.getByTestId('read-state').getByText('Not read yet').waitFor();
+        const menuLink = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Messages/ });
+        await page
+          .getByRole('navigation', { name: 'Main' })
+          .getByRole('link', { name: /^Messages\W*1 new message$/ })
+          .waitFor({ timeout: LIVE_MS });
+        expect(await menuLink.getByText('1 new', { exact: true }).isVisible()).toBe(true);
+        await page.getByTestId('new-messages-cue').getByText('1 new message from your care team.').waitFor({
+          state: 'attached',
+        });
+        expect(await accessibilityProblems(page)).toEqual([]);
+        expect(await smallTouchTargets(page)).toEqual([]);
+        await screenshot(page, 'today-new-message-mark');
+
+        // Reading it: shown, marked New; received on the server; the mark goes; the clinician sees "Read hh:mm".
+        await openScreen(page, 'Messages', 'Messages');
+        await page.getByTestId('message').last().getByText('A little is normal.', { exact: false }).waitFor();
+        await page.getByText('You have 1 new message.').waitFor();
+        await page
+          .getByRole('navigation', { name: 'Main' })
+          .getByRole('link', { name: 'Messages', exact: true })
+          .waitFor({ timeout: LIVE_MS });
+        await expect
+          .poll(() => thread.getByTestId('read-state').last().innerText(), { timeout: LIVE_MS })
+          .toMatch(/^Read \d{2}:\d{2}$/);
+
+        // With Messages open, the next message appears without a reload, well before the 20 s poll.
+        const loads: string[] = [];
+        page.on('framenavigated', (frame) => frame === page.mainFrame() && loads.push(frame.url()));
+        await clinicianPage.getByLabel('New message to the patient').fill('Thank you for letting us know.');
+        await clinicianPage.getByRole('button', { name: 'Send message' }).click();
+        await page
+          .getByTestId('message')
+          .last()
+          .getByText('Thank you for letting us know.')
+          .waitFor({ timeout: LIVE_MS });
+        expect(await page.getByTestId('message').last().getByText('New', { exact: true }).isVisible()).toBe(true);
+        expect(loads).toEqual([]);
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await screenshot(page, 'messages-live-reply');
+        await expect
+          .poll(() => thread.getByTestId('read-state').last().innerText(), { timeout: LIVE_MS })
+          .toMatch(/^Read \d{2}:\d{2}$/);
+        expect(clinicianErrors).toEqual([]);
+      } finally {
+        await desk.close();
+      }
     },
     TEST_TIMEOUT
   );

@@ -16,6 +16,8 @@ const CLINICIAN_APP: AppBuild = {
     '../../bots/src/rules/thresholds',
     '../../bots/src/fhir',
     '../../bots/src/rules/missedReadings',
+    // Code shared by both apps (apps/shared: the live websocket channel).
+    '../shared',
   ],
 };
 

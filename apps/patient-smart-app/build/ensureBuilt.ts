@@ -15,6 +15,8 @@ const PATIENT_APP: AppBuild = {
     'postcss.config.js',
     'package.json',
     '../../bots/src/rules/missedReadings',
+    // Code shared by both apps (apps/shared: the live websocket channel).
+    '../shared',
   ],
 };
 

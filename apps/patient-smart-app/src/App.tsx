@@ -3,6 +3,7 @@ import { AppShell, Group, Loader, Text, UnstyledButton } from '@mantine/core';
 import { MedplumProvider } from '@medplum/react';
 import { lazy, Suspense, useMemo } from 'react';
 import { BrowserRouter, Navigate, NavLink, Route, Routes, useNavigate } from 'react-router';
+import { MessagesMenuLabel, NewMessagesWatcher } from './messages/newMessages.tsx';
 import { screenHref, SCREENS } from './navigation.ts';
 import { OutboxProvider } from './outbox/OutboxProvider.tsx';
 import { OutboxStatus } from './outbox/OutboxStatus.tsx';
@@ -19,7 +20,7 @@ function BottomMenu() {
     <Group component="nav" aria-label="Main" h="100%" gap={0} grow wrap="nowrap">
       {items.map((screen) => (
         <UnstyledButton key={screen.path} component={NavLink} to={screenHref(screen)} className={classes.menuLink}>
-          {screen.label}
+          {screen.path === 'messages' ? <MessagesMenuLabel label={screen.label} /> : screen.label}
         </UnstyledButton>
       ))}
     </Group>
@@ -56,6 +57,7 @@ function Frame(props: { session: SmartSession }) {
             </AppShell.Main>
             <AppShell.Footer>
               <BottomMenu />
+              <NewMessagesWatcher />
             </AppShell.Footer>
           </AppShell>
         </OutboxProvider>

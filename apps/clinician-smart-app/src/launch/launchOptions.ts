@@ -18,7 +18,8 @@ export const CLINICIAN_SCOPES = [
   'user/*.rs',
   'user/DetectedIssue.u',
   'user/Task.cu',
-  'user/Communication.c',
+  // Messages to the patient, and marking the patient's messages as read (`received`) when the thread is viewed.
+  'user/Communication.cu',
   // Enrolment and discharge: a new Patient, their CareTeam and monitoring CarePlan; ending both at discharge.
   'user/Patient.c',
   'user/CareTeam.cu',

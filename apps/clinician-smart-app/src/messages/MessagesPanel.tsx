@@ -1,16 +1,26 @@
-// The secure message thread with the patient (Communication): read, send, and new messages as they arrive.
+// The secure message thread with the patient (Communication): read (and mark read), send, new messages as they arrive.
 import { Alert, Button, Group, Paper, Stack, Text, Textarea, Title } from '@mantine/core';
 import type { Communication, Resource } from '@medplum/fhirtypes';
 import { useMedplum } from '@medplum/react';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useLaunchContext } from '../smart/useLaunchContext.tsx';
 import { formatDateTime } from '../ui/formatTime.ts';
 import { plainError } from '../ui/plainError.ts';
 import { useDraft } from '../ui/useDraft.ts';
-import { MESSAGE_MAX_LENGTH, messageThread, newMessage, type ThreadMessage } from './messageThread.ts';
+import {
+  MESSAGE_MAX_LENGTH,
+  messageThread,
+  newMessage,
+  readState,
+  unreadFromPatient,
+  type ThreadMessage,
+} from './messageThread.ts';
 
-/** The patient's Communications, newest 200, with their senders (for names). */
-async function loadThread(medplum: ReturnType<typeof useMedplum>, patientId: string): Promise<ThreadMessage[]> {
+/** The patient's Communications, newest 200, with their senders (for names); and the patient's unread messages. */
+async function loadThread(
+  medplum: ReturnType<typeof useMedplum>,
+  patientId: string
+): Promise<{ messages: ThreadMessage[]; unread: Communication[] }> {
   const bundle = await medplum.search('Communication', {
     subject: `Patient/${patientId}`,
     _sort: '-sent',
@@ -19,7 +29,10 @@ async function loadThread(medplum: ReturnType<typeof useMedplum>, patientId: str
   });
   const resources: Resource[] = (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource as Resource] : []));
   const communications = resources.filter((r) => r.resourceType === 'Communication') as Communication[];
-  return messageThread(communications, patientId, resources);
+  return {
+    messages: messageThread(communications, patientId, resources),
+    unread: unreadFromPatient(communications, patientId),
+  };
 }
 
 export function MessagesPanel(props: {
@@ -36,11 +49,21 @@ export function MessagesPanel(props: {
   const [sendError, setSendError] = useState<string>();
   const [result, setResult] = useState<string>();
   const [sending, setSending] = useState(false);
+  /** The patient's messages this view has marked as received (once each, whatever the answer). */
+  const marked = useRef(new Set<string>());
 
   const load = useCallback(async () => {
     try {
-      setMessages(await loadThread(medplum, props.patientId));
+      const thread = await loadThread(medplum, props.patientId);
+      setMessages(thread.messages);
       setLoadError(undefined);
+      // Seen now by the care team: the patient's messages are received (their app shows nothing of it).
+      for (const message of thread.unread.filter((m) => !marked.current.has(m.id as string))) {
+        marked.current.add(message.id as string);
+        medplum
+          .updateResource<Communication>({ ...message, received: new Date().toISOString() })
+          .catch(() => undefined);
+      }
     } catch (err) {
       setLoadError(plainError(err));
     }
@@ -99,6 +122,14 @@ export function MessagesPanel(props: {
           >
             <Text size="xs" c="dark.6">
               {m.author} ({m.from === 'patient' ? 'patient' : 'care team'}), {formatDateTime(m.sent)}
+              {m.from === 'care team' ? (
+                <>
+                  {'. '}
+                  <Text span inherit fw={700} data-testid="read-state">
+                    {readState(m, new Date())}
+                  </Text>
+                </>
+              ) : null}
             </Text>
             <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
               {m.text}

@@ -1,4 +1,4 @@
-// The secure message thread between a patient and their care team: which Communications belong, in what order, and a new one.
+// The secure message thread between a patient and their care team: which Communications belong, in what order, read state, and a new one.
 import type { Communication, Reference, Resource } from '@medplum/fhirtypes';
 
 export interface ThreadMessage {
@@ -9,6 +9,8 @@ export interface ThreadMessage {
   text: string;
   /** When it was sent (ISO), else when it was stored. */
   sent?: string;
+  /** When the recipient read it (`Communication.received`), if they have. */
+  received?: string;
 }
 
 function refersTo(reference: Reference | undefined, target: string): boolean {
@@ -51,10 +53,53 @@ export function messageThread(
           .filter(Boolean)
           .join('\n'),
         sent: c.sent ?? c.meta?.lastUpdated,
+        ...(c.received ? { received: c.received } : {}),
       };
     })
     .filter((m) => m.text)
     .sort((a, b) => (a.sent ?? '').localeCompare(b.sent ?? '') || a.id.localeCompare(b.id));
+}
+
+/**
+ * The patient's messages to the care team that nobody on the team has opened yet: sent by the patient (about
+ * themselves), with text, not `entered-in-error`, without `received`. Viewing the thread marks them received (FHIR R4
+ * `Communication.received`: when it arrived at the destination; the patient app uses it the same way).
+ */
+export function unreadFromPatient(communications: readonly Communication[], patientId: string): Communication[] {
+  const patient = `Patient/${patientId}`;
+  return communications.filter(
+    (c) =>
+      c.id &&
+      !c.received &&
+      c.status !== 'entered-in-error' &&
+      refersTo(c.subject, patient) &&
+      refersTo(c.sender, patient) &&
+      (c.payload ?? []).some((p) => p.contentString)
+  );
+}
+
+const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+const DAY_AND_CLOCK = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+/**
+ * Whether the patient has read a care-team message, in words: "Read 14:05" (today), "Read 23 Nov, 14:05" (before),
+ * or "Not read yet". Nothing for the patient's own messages.
+ */
+export function readState(message: ThreadMessage, now: Date): string | undefined {
+  if (message.from !== 'care team') {
+    return undefined;
+  }
+  const read = Date.parse(message.received ?? '');
+  if (Number.isNaN(read)) {
+    return 'Not read yet';
+  }
+  const sameDay = new Date(read).toDateString() === now.toDateString();
+  return `Read ${(sameDay ? CLOCK : DAY_AND_CLOCK).format(read)}`;
 }
 
 /** Longest message the app sends (the server's own limits are larger). */

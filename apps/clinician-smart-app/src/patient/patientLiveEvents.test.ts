@@ -40,6 +40,13 @@ describe('patientLiveChanges', () => {
     expect(patientLiveChanges([{ resource: message('p1', 'Practitioner/d') }], 'p1').cue).toBeUndefined();
   });
 
+  test('a message marked as read (an update) reloads the thread without a cue', () => {
+    const read = patientLiveChanges([{ resource: message('p1', 'Patient/p1'), method: 'PUT' }], 'p1');
+    expect(read).toEqual({ record: false, messages: true });
+    const created = patientLiveChanges([{ resource: message('p1', 'Patient/p1'), method: 'POST' }], 'p1');
+    expect(created.cue).toBe('New message from the patient.');
+  });
+
   test('other patients are ignored; a delete reloads everything', () => {
     expect(patientLiveChanges([{ resource: reading('p2') }, { resource: message('p2', 'Patient/p2') }], 'p1')).toEqual({
       record: false,

@@ -1,7 +1,7 @@
 // What a burst of live notifications means for an open patient view: reload the record, the messages, and the cue.
 import type { Communication, DetectedIssue, Observation } from '@medplum/fhirtypes';
 import { patientIdOf } from '../fhir/readings.ts';
-import type { LiveEvent } from '../worklist/liveChannel.ts';
+import type { LiveEvent } from '../../../shared/fhirLive/liveChannel.ts';
 
 /** The patient view follows alerts, readings and messages (one websocket Subscription each, reused). */
 export const PATIENT_LIVE_CRITERIA: readonly string[] = ['DetectedIssue', 'Observation', 'Communication'];
@@ -47,7 +47,8 @@ export function patientLiveChanges(
     const type = event.resource.resourceType;
     if (type === 'Communication') {
       messages = true;
-      fromPatient ||= patientIdOf((event.resource as Communication).sender) === patientId;
+      // A new one (not an update: marking a message as read is one, by either side).
+      fromPatient ||= event.method !== 'PUT' && patientIdOf((event.resource as Communication).sender) === patientId;
     } else {
       record = true;
       alert ||= type === 'DetectedIssue';

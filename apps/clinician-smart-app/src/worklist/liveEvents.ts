@@ -2,7 +2,7 @@
 import type { DetectedIssue, Observation } from '@medplum/fhirtypes';
 import { patientIdOf } from '../fhir/readings.ts';
 import { displayName } from '../patient/patientDetails.ts';
-import type { LiveEvent } from './liveChannel.ts';
+import type { LiveEvent } from '../../../shared/fhirLive/liveChannel.ts';
 import type { WorklistRow } from './loadCaseload.ts';
 
 /** What a burst of notifications changed: the patients to reload, and the cue to show (alerts before readings). */

@@ -1,4 +1,4 @@
-// Messages: the thread with the care team (newest at the bottom, new ones marked), and a box to write to them.
+// Messages: the thread with the care team (newest at the bottom, new ones marked, live), and a box to write to them.
 import { Badge, Button, Card, Group, Loader, Stack, Text, Textarea, Title } from '@mantine/core';
 import { formatHumanName, type MedplumClient } from '@medplum/core';
 import type { CareTeam, Communication, Practitioner, Reference } from '@medplum/fhirtypes';
@@ -19,6 +19,7 @@ import {
   POLL_INTERVAL_MS,
   threadMessages,
 } from './messageThread.ts';
+import { useNewMessages } from './newMessages.tsx';
 
 interface Thread {
   messages: Communication[];
@@ -101,6 +102,7 @@ export default function MessagesPage() {
   /** Messages that were new when this screen showed them: still marked "New" while the screen is open. */
   const [shownNew, setShownNew] = useState<ReadonlySet<string>>(new Set());
   const marking = useRef(new Set<string>());
+  const { changes, recount } = useNewMessages();
 
   const refresh = useCallback(async (): Promise<void> => {
     try {
@@ -111,23 +113,37 @@ export default function MessagesPage() {
       if (fresh.length) {
         setShownNew((before) => new Set([...before, ...fresh.map((m) => m.id as string)]));
       }
-      // Shown now: record when the patient received them (Communication.received).
-      for (const message of fresh.filter((m) => !marking.current.has(m.id as string))) {
-        marking.current.add(message.id as string);
-        medplum
-          .updateResource<Communication>({ ...message, received: new Date().toISOString() })
-          .catch(() => marking.current.delete(message.id as string));
+      // Shown now: record when the patient received them (Communication.received); then the menu's count drops.
+      const marks = fresh
+        .filter((m) => !marking.current.has(m.id as string))
+        .map((message) => {
+          marking.current.add(message.id as string);
+          return medplum
+            .updateResource<Communication>({ ...message, received: new Date().toISOString() })
+            .catch(() => marking.current.delete(message.id as string));
+        });
+      if (marks.length) {
+        void Promise.all(marks).then(recount);
       }
     } catch (err) {
       setLoadError(plainError(err));
     }
-  }, [medplum, patientReference]);
+  }, [medplum, patientReference, recount]);
 
   useEffect(() => {
     void refresh();
     const timer = setInterval(() => void refresh(), POLL_INTERVAL_MS);
     return () => clearInterval(timer);
   }, [refresh]);
+
+  // A message to the patient changed on the server (live): load the thread now rather than at the next poll.
+  const changesSeen = useRef(changes);
+  useEffect(() => {
+    if (changes !== changesSeen.current) {
+      changesSeen.current = changes;
+      void refresh();
+    }
+  }, [changes, refresh]);
 
   const send = async (event: FormEvent): Promise<void> => {
     event.preventDefault();

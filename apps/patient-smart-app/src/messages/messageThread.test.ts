@@ -1,7 +1,16 @@
 // The message thread's rules: newest at the bottom, what counts as new, who a message goes to, the message sent.
 import type { CareTeam, Communication } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
-import { careTeamRecipients, isNewForPatient, messageProblem, newMessage, threadMessages } from './messageThread.ts';
+import {
+  careTeamRecipients,
+  isNewForPatient,
+  liveCriteria,
+  messageProblem,
+  newMessage,
+  newMessageCount,
+  newMessagesWords,
+  threadMessages,
+} from './messageThread.ts';
 
 const ME = 'Patient/p';
 
@@ -54,6 +63,26 @@ describe('isNewForPatient', () => {
     expect(isNewForPatient(message('3', '2026-11-24T10:00:00Z', ME, 'Practitioner/n'), ME)).toBe(false);
     // About the patient but addressed to someone else (e.g. a note between clinicians): not a message to them.
     expect(isNewForPatient(message('4', '2026-11-24T10:00:00Z', 'Practitioner/n', 'Practitioner/m'), ME)).toBe(false);
+  });
+});
+
+describe('the new-message mark', () => {
+  test('counts the thread messages new for the patient, and says it in words', () => {
+    const messages = [
+      message('1', '2026-11-24T10:00:00Z', 'Practitioner/n', ME),
+      message('2', '2026-11-24T10:01:00Z', 'Practitioner/n', ME),
+      message('3', '2026-11-24T10:02:00Z', 'Practitioner/n', ME, { received: '2026-11-24T10:05:00Z' }),
+      message('4', '2026-11-24T10:03:00Z', 'Practitioner/n', ME, { status: 'entered-in-error' }),
+      message('5', '2026-11-24T10:04:00Z', ME, 'Practitioner/n'),
+    ];
+    expect(newMessageCount(messages, ME)).toBe(2);
+    expect(newMessageCount([], ME)).toBe(0);
+    expect(newMessagesWords(1)).toBe('1 new message');
+    expect(newMessagesWords(2)).toBe('2 new messages');
+  });
+
+  test('listens live to messages addressed to the patient', () => {
+    expect(liveCriteria(ME)).toBe('Communication?recipient=Patient/p');
   });
 });
 

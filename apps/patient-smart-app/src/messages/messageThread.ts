@@ -1,8 +1,19 @@
 // The patient's message thread with their care team (Communication): order, who wrote, what is new, a new message.
 import type { CareTeam, Communication, Reference } from '@medplum/fhirtypes';
 
-/** How often the thread is fetched again while it is open (the app polls; it does not hold a websocket). */
+/**
+ * How often the thread (and the new-message count) is fetched again: the fallback when the server offers no
+ * websocket Subscriptions, or the socket is down. With them, a new message shows at once (newMessages.tsx).
+ */
 export const POLL_INTERVAL_MS = 20_000;
+
+/** The `reason` of the websocket Subscription the app creates for live messages (one per patient, reused). */
+export const LIVE_REASON = 'Patient app live messages';
+
+/** What the app listens to live: any change to a Communication addressed to the patient. */
+export function liveCriteria(patientReference: string): string {
+  return `Communication?recipient=${patientReference}`;
+}
 
 /** The longest message the send box takes. */
 export const MAX_MESSAGE_LENGTH = 2000;
@@ -44,6 +55,16 @@ export function isNewForPatient(message: Communication, patientReference: string
     !isFromPatient(message, patientReference) &&
     (message.recipient ?? []).some((r) => r.reference === patientReference)
   );
+}
+
+/** How many messages of the thread are new for the patient (isNewForPatient). */
+export function newMessageCount(messages: readonly Communication[], patientReference: string): number {
+  return threadMessages(messages, patientReference).filter((m) => isNewForPatient(m, patientReference)).length;
+}
+
+/** The words for the count, for the menu and screen readers: "1 new message", "3 new messages". */
+export function newMessagesWords(count: number): string {
+  return count === 1 ? '1 new message' : `${count} new messages`;
 }
 
 export function messageText(message: Communication): string {

@@ -1,4 +1,4 @@
-// The worklist's websocket Subscriptions: reuse or create the user's own, bind them with $get-ws-binding-token, listen.
+// Live FHIR changes for both SMART apps: reuse or create the user's websocket Subscriptions, bind them, listen.
 import type { MedplumClient } from '@medplum/core';
 import type { Bundle, BundleEntry, Parameters, Resource, Subscription } from '@medplum/fhirtypes';
 
@@ -17,8 +17,21 @@ export interface LiveChannelHandlers {
   onReconnected(): void;
 }
 
-/** Marks the Subscriptions this app creates (and finds again at the next launch). */
-export const LIVE_REASON = 'Clinician worklist live updates';
+export interface LiveChannelOptions {
+  /** The `reason` of the Subscriptions the app creates (it says which app made them, e.g. to an administrator). */
+  reason: string;
+}
+
+/** Servers laid out as ours and Medplum's (`<root>/fhir/R4`): their `$get-ws-binding-token` gives the socket's URL. */
+const MEDPLUM_LAYOUT = /\/fhir\/R4\/?$/;
+
+/**
+ * Whether the client's FHIR server may offer websocket Subscriptions (the discovery the clinician app does at launch,
+ * by the server's layout). A server that then refuses them makes the channel 'unavailable'; apps keep polling.
+ */
+export function mayOfferLiveUpdates(medplum: MedplumClient): boolean {
+  return MEDPLUM_LAYOUT.test(medplum.fhirUrl().toString());
+}
 
 /** Rebind this long before a binding token expires (it never outlives the access token that asked for it). */
 const REBIND_MARGIN_MS = 60_000;
@@ -56,7 +69,7 @@ function isRefusal(err: unknown): boolean {
  */
 const ensured = new Map<string, Promise<string>>();
 
-async function findOrCreate(medplum: MedplumClient, criteria: string): Promise<string> {
+async function findOrCreate(medplum: MedplumClient, criteria: string, reason: string): Promise<string> {
   // A failed search fails the bind (retried with back-off): creating on failure would add a duplicate each time.
   const existing = await medplum.searchResources(
     'Subscription',
@@ -70,7 +83,7 @@ async function findOrCreate(medplum: MedplumClient, criteria: string): Promise<s
   const created = await medplum.createResource<Subscription>({
     resourceType: 'Subscription',
     status: 'requested',
-    reason: LIVE_REASON,
+    reason,
     criteria,
     channel: { type: 'websocket' },
   });
@@ -81,11 +94,11 @@ function keyOf(medplum: MedplumClient, criteria: string): string {
   return `${medplum.getBaseUrl()} ${criteria}`;
 }
 
-function subscriptionFor(medplum: MedplumClient, criteria: string): Promise<string> {
+function subscriptionFor(medplum: MedplumClient, criteria: string, reason: string): Promise<string> {
   const key = keyOf(medplum, criteria);
   let id = ensured.get(key);
   if (!id) {
-    id = findOrCreate(medplum, criteria);
+    id = findOrCreate(medplum, criteria, reason);
     const pending = id;
     pending.catch(() => {
       if (ensured.get(key) === pending) {
@@ -131,14 +144,17 @@ function eventsOf(bundle: Bundle): { type?: string; subscriptionId?: string; eve
 }
 
 /**
- * Opens the live channel for `criteria` (e.g. `DetectedIssue`, `Observation`): one socket, one binding per
- * Subscription, rebinding before tokens expire and reconnecting (with back-off) after a break. Returns `close`.
+ * Opens the live channel for `criteria` (e.g. `DetectedIssue`, `Communication?recipient=Patient/x`): one socket, one
+ * binding per Subscription, rebinding before tokens expire and reconnecting (with back-off) after a break. Returns
+ * `close`.
  */
 export function openLiveChannel(
   medplum: MedplumClient,
   criteria: readonly string[],
-  handlers: LiveChannelHandlers
+  handlers: LiveChannelHandlers,
+  options: LiveChannelOptions
 ): () => void {
+  const { reason } = options;
   let closed = false;
   let socket: WebSocket | undefined;
   let attempt = 0;
@@ -171,13 +187,13 @@ export function openLiveChannel(
   /** A binding token for the criteria's Subscription; a new Subscription once if the old one is gone. */
   const freshBinding = async (criterion: string): Promise<Binding> => {
     try {
-      return await bindingToken(medplum, await subscriptionFor(medplum, criterion));
+      return await bindingToken(medplum, await subscriptionFor(medplum, criterion, reason));
     } catch (err) {
       if (!isGone(err)) {
         throw err;
       }
       forget(medplum, criterion);
-      return bindingToken(medplum, await subscriptionFor(medplum, criterion));
+      return bindingToken(medplum, await subscriptionFor(medplum, criterion, reason));
     }
   };
 
