@@ -2,8 +2,12 @@
 import type { MedplumClient, WithId } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 
-/** Patients per request: keeps the URL short (about 2–3 kB) whatever the id format. */
-export const PATIENTS_PER_SEARCH = 50;
+/**
+ * Patients per request: 100 keeps the URL near 5 kB with UUID-length ids (servers commonly accept 8–16 kB of request
+ * line and headers), and halves the requests of a 500-patient caseload compared with 50: each request has a fixed
+ * cost on the server (token, access, audit) that a busy worklist pays 20–40 times per load.
+ */
+export const PATIENTS_PER_SEARCH = 100;
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const result: T[][] = [];

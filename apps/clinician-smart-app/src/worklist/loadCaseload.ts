@@ -1,20 +1,11 @@
 // Loads the signed-in clinician's caseload as worklist rows: a few FHIR searches for the whole caseload, not per patient.
 import type { MedplumClient, WithId } from '@medplum/core';
-import type {
-  Bundle,
-  CarePlan,
-  Resource,
-  CareTeam,
-  DetectedIssue,
-  Observation,
-  Patient,
-  PlanDefinition,
-} from '@medplum/fhirtypes';
-import { NEWS2_TOTAL_CODE, SNOMED } from '../fhir/codes.ts';
-import { isNews2, news2Of, patientIdOf, readingTime } from '../fhir/readings.ts';
+import type { Bundle, CarePlan, Resource, CareTeam, DetectedIssue, Patient, PlanDefinition } from '@medplum/fhirtypes';
+import { news2Of, patientIdOf } from '../fhir/readings.ts';
 import { searchForPatients } from '../fhir/searchInChunks.ts';
 import { displayName } from '../patient/patientDetails.ts';
 import { compareAcuity, highestSeverity, type Acuity } from './acuity.ts';
+import { groupByPatient, latestReadings, newest } from './latestReadings.ts';
 import { overdueReadings, type OverdueReadings } from './overdueReadings.ts';
 
 export interface WorklistRow {
@@ -29,13 +20,7 @@ export interface WorklistRow {
   overdue?: OverdueReadings;
 }
 
-/** Readings newer than this are searched for the whole caseload at once; older ones only for patients lacking one. */
-const RECENT_READINGS_HOURS = 48;
-/** NEWS2 scores older than this do not count as "latest". */
-const NEWS2_LOOKBACK_DAYS = 7;
 const MAX_PER_SEARCH = '1000';
-/** `_elements` of the reading searches: the patient, the time and the code (a standard FHIR subset). */
-const READING_ELEMENTS = 'subject,effective,code';
 
 function entries<T>(bundle: Bundle, resourceType: string): WithId<T>[] {
   return (bundle.entry ?? [])
@@ -66,27 +51,6 @@ async function caseload(
     }
   }
   return { patients: entries<Patient>(bundle, 'Patient'), careTeams };
-}
-
-function groupByPatient<T>(items: readonly T[], patientOf: (item: T) => string | undefined): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const id = patientOf(item);
-    if (id) {
-      groups.set(id, [...(groups.get(id) ?? []), item]);
-    }
-  }
-  return groups;
-}
-
-function newest(observations: readonly Observation[] | undefined): Observation | undefined {
-  let best: Observation | undefined;
-  for (const observation of observations ?? []) {
-    if (!best || (readingTime(observation) ?? '') > (readingTime(best) ?? '')) {
-      best = observation;
-    }
-  }
-  return best;
 }
 
 /**
@@ -136,49 +100,6 @@ async function programmes(
   return { titles: byPatient, plans };
 }
 
-/**
- * The newest vital sign of each patient (one search for recent readings, then one small search per patient lacking
- * one), and the recent readings by patient (for overdue readings).
- */
-async function lastReadings(
-  medplum: MedplumClient,
-  patientIds: string[]
-): Promise<{ times: Map<string, string>; recent: Map<string, Observation[]> }> {
-  const since = new Date(Date.now() - RECENT_READINGS_HOURS * 3_600_000).toISOString();
-  const recent = (await searchForPatients(medplum, 'Observation', 'subject', patientIds, {
-    category: 'vital-signs',
-    date: `ge${since}`,
-    // No _sort: the newest is picked here, every page is read, and sorting costs the server a lookup per match.
-    _count: MAX_PER_SEARCH,
-    // Only what the row needs (who, when, which vital sign): a third of the bytes of whole Observations.
-    _elements: READING_ELEMENTS,
-  })) as Observation[];
-  const times = new Map<string, string>();
-  const byPatient = groupByPatient(recent, (o) => patientIdOf(o.subject));
-  for (const [id, observations] of byPatient) {
-    const time = readingTime(newest(observations) as Observation);
-    if (time) {
-      times.set(id, time);
-    }
-  }
-  const missing = patientIds.filter((id) => !times.has(id));
-  await Promise.all(
-    missing.map(async (id) => {
-      const bundle = await medplum.search('Observation', {
-        subject: `Patient/${id}`,
-        category: 'vital-signs',
-        _sort: '-date',
-        _count: '1',
-      });
-      const time = readingTime(entries<Observation>(bundle, 'Observation')[0] ?? ({} as Observation));
-      if (time) {
-        times.set(id, time);
-      }
-    })
-  );
-  return { times, recent: byPatient };
-}
-
 /** Worklist rows of these patients (their alerts, NEWS2, readings and programmes), unsorted. */
 async function rowsFor(
   medplum: MedplumClient,
@@ -189,24 +110,16 @@ async function rowsFor(
   if (ids.length === 0) {
     return [];
   }
-  const news2Since = new Date(Date.now() - NEWS2_LOOKBACK_DAYS * 86_400_000).toISOString();
-  const [alerts, news2, readings, programmeNames] = await Promise.all([
+  const [alerts, readings, programmeNames] = await Promise.all([
     searchForPatients(medplum, 'DetectedIssue', 'patient', ids, { status: 'preliminary', _count: MAX_PER_SEARCH }),
-    searchForPatients(medplum, 'Observation', 'subject', ids, {
-      code: `${SNOMED}|${NEWS2_TOTAL_CODE}`,
-      date: `ge${news2Since}`,
-      _count: MAX_PER_SEARCH,
-      _elements: `${READING_ELEMENTS},value,interpretation`,
-    }),
-    lastReadings(medplum, ids),
+    latestReadings(medplum, ids),
     programmes(medplum, ids),
   ]);
   const alertsByPatient = groupByPatient(alerts as DetectedIssue[], (a) => patientIdOf(a.patient));
-  const news2ByPatient = groupByPatient((news2 as Observation[]).filter(isNews2), (o) => patientIdOf(o.subject));
   const now = new Date();
   return patients.map((patient): WorklistRow => {
     const open = alertsByPatient.get(patient.id) ?? [];
-    const latestNews2 = newest(news2ByPatient.get(patient.id));
+    const latestNews2 = newest(readings.news2.get(patient.id));
     return {
       patient,
       acuity: {
@@ -214,7 +127,7 @@ async function rowsFor(
         openAlerts: open.length,
         news2: latestNews2 ? news2Of(latestNews2) : undefined,
       },
-      lastReading: readings.times.get(patient.id),
+      lastReading: readings.lastReading.get(patient.id),
       programme: programmeNames.titles.get(patient.id),
       careTeam: careTeams.get(patient.id),
       overdue: overdueReadings(programmeNames.plans.get(patient.id) ?? [], readings.recent.get(patient.id) ?? [], now),
