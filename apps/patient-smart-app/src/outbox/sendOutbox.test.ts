@@ -209,6 +209,38 @@ describe('Bluetooth readings: the Device and the Observations in one transaction
     expect(secondPanel.device?.reference).toBe(`Device/${devices[0].id}`);
   });
 
+  test('new firmware reported by the device updates the stored Device (still one Device)', async () => {
+    const { medplum, patient } = await patientClient();
+    const store = new MemoryOutboxStore();
+    const bluetoothId = `bt-${newReadingId()}`;
+    const device: PairedDevice = {
+      id: bluetoothId,
+      name: 'Cuff BP-1',
+      information: { manufacturer: 'Acme', modelNumber: 'BP-700', firmwareVersion: '2.4.1' },
+    };
+    await store.put(deviceItem(patient, device));
+    await sendDueItems(store, medplum);
+    const [before] = await devicesByBluetoothId(bluetoothId);
+    expect(before.version?.map((v) => v.value)).toEqual(['2.4.1']);
+
+    // The same cuff after a firmware update, now also giving its serial number.
+    await store.put(
+      deviceItem(patient, {
+        ...device,
+        information: { ...device.information, firmwareVersion: '2.5.0', serialNumber: 'SN-7' },
+      })
+    );
+    const items = await sendDueItems(store, medplum);
+    expect(items.every((i) => i.state === 'sent')).toBe(true);
+    const after = await devicesByBluetoothId(bluetoothId);
+    expect(after).toHaveLength(1);
+    expect(after[0].id).toBe(before.id);
+    expect(after[0].version?.map((v) => v.value)).toEqual(['2.5.0']);
+    expect(after[0].serialNumber).toBe('SN-7');
+    expect(after[0].patient).toEqual({ reference: patient });
+    expect(after[0].meta?.versionId).not.toBe(before.meta?.versionId);
+  });
+
   test('an item saved before Devices were recorded (a logical device reference, no Device) still sends', async () => {
     const { medplum, patient } = await patientClient();
     const store = new MemoryOutboxStore();

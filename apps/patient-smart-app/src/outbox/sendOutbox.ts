@@ -1,6 +1,7 @@
 // Sends the outbox's due readings, each Observation by conditional create on its app identifier: never twice.
 import type { MedplumClient } from '@medplum/core';
-import type { Observation } from '@medplum/fhirtypes';
+import type { Bundle, Device, Observation } from '@medplum/fhirtypes';
+import { deviceWithReportedDetails } from '../devices/deviceVersions.ts';
 import { plainError } from '../ui/plainError.ts';
 import { afterFailure, dueItems, ifNoneExistCriteria, type OutboxItem } from './outboxItem.ts';
 import type { OutboxStore } from './outboxStore.ts';
@@ -16,7 +17,10 @@ export const KEEP_SENT_MS = 2 * 24 * 3600_000;
  */
 async function sendItem(medplum: MedplumClient, item: OutboxItem): Promise<string[]> {
   if (item.device) {
-    return sentObservationIds(item, await medplum.executeBatch(readingTransaction(item)));
+    const response = await medplum.executeBatch(readingTransaction(item));
+    const ids = sentObservationIds(item, response);
+    await keepDeviceUpToDate(medplum, item.device.resource, response);
+    return ids;
   }
   const ids: string[] = [];
   for (const observation of item.resources) {
@@ -24,6 +28,29 @@ async function sendItem(medplum: MedplumClient, item: OutboxItem): Promise<strin
     ids.push(created.id as string);
   }
   return ids;
+}
+
+/**
+ * After a Bluetooth reading is sent: when the device reported details its stored Device lacks or has older (new
+ * firmware after an update), the Device is updated, so the device rules judge the firmware it runs now. The reading
+ * is already safe on the server: a failed update is tried again with the next reading, not reported.
+ */
+async function keepDeviceUpToDate(medplum: MedplumClient, reported: Device, response: Bundle): Promise<void> {
+  try {
+    const entry = response.entry?.[0];
+    const id =
+      (entry?.resource as Device | undefined)?.id ?? /^Device\/([^/]+)/.exec(entry?.response?.location ?? '')?.[1];
+    if (!id) {
+      return;
+    }
+    const stored = await medplum.readResource('Device', id, { cache: 'no-cache' });
+    const updated = deviceWithReportedDetails(stored, reported);
+    if (updated) {
+      await medplum.updateResource(updated);
+    }
+  } catch {
+    // Tried again with the device's next reading.
+  }
 }
 
 /**
