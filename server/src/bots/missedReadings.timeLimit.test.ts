@@ -1,0 +1,319 @@
+// A missed-readings scan cut off by the bot time limit keeps what it committed; the next runs finish it, each alert once.
+import crypto from 'node:crypto';
+import type { MedplumClient } from '@medplum/core';
+import type { Bundle, CarePlan, DetectedIssue, Parameters, Patient } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ALERTS_PER_TRANSACTION } from '../../../bots/src/alerts/raiseAlert.ts';
+import { readExample } from '../../../bots/src/testing/examples.ts';
+import type { ServerConfig } from '../config.ts';
+import { createPool, type Db } from '../db/pool.ts';
+import { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
+import { JobQueue } from '../jobs/jobQueue.ts';
+import type { RunningServer } from '../server.ts';
+import { ensureProgramme } from '../testing/monitoring.ts';
+import { createTestDatabase, type TestDatabase } from '../testing/testDatabase.ts';
+import { adminClient, startTestServer } from '../testing/testServer.ts';
+import { BOT_EXTENSIONS } from './botExtensions.ts';
+import { BUILT_IN_BOTS, bundleBot } from './builtInBots.ts';
+import { scheduledBotsTask } from './scheduledBots.ts';
+import { botRuns, runDetail, waitFor } from './testBots.ts';
+
+/**
+ * The server's bot time limit, RPM_BOT_TIMEOUT_MS (the production setting, 10 s by default), lowered so that a scan
+ * opening every alert of the caseload below cannot finish in one run, while a scan finding them open (searches only,
+ * about a second here) can.
+ */
+const TIME_LIMIT_MS = 4_000;
+/**
+ * Patients enrolled three days ago who never took a reading: each of the heart-failure CarePlan's four daily readings
+ * (09:00 Europe/London, 3 h grace) is overdue whatever the time of day, so the scan must open four alerts for each.
+ * 600 patients = 2,400 alerts = 24 transactions of 100: about twice the limit's work on an idle 2-core machine.
+ */
+const PATIENTS = 600;
+/** Patients added before the scheduled run (job queue) test: its first attempt has 1,200 alerts to open. */
+const MORE_PATIENTS = 300;
+const SCHEDULED_CODES = ['29463-7', '85354-9', '8867-4', '2708-6'];
+/** More runs than this without finishing fails the test (each cut-off run must add alerts as well). */
+const MAX_RUNS = 25;
+const ALERT_SYSTEM = 'http://rpm-platform.org/fhir/identifier/alert';
+/** 29 February 08:11 UTC: the Bot is "due" only in the tick this test hands the scheduler, never on the real clock. */
+const DUE = '11 8 29 2 *';
+const BOT = BUILT_IN_BOTS.find((b) => b.id === 'rpm-missed-readings') as (typeof BUILT_IN_BOTS)[number];
+
+let database: TestDatabase;
+let pool: Db;
+let server: RunningServer & { config: ServerConfig };
+let medplum: MedplumClient;
+
+beforeAll(async () => {
+  // A database of its own: hundreds of silent patients would slow every other test file's missed-readings scan, and
+  // no other file's Bot or cron run can write the alerts counted here.
+  database = await createTestDatabase('rpm_missed_limit_test');
+  pool = createPool(database.url, 2);
+  server = await startTestServer({ DATABASE_URL: database.url, RPM_BOT_TIMEOUT_MS: String(TIME_LIMIT_MS) });
+  medplum = await adminClient(server);
+  await deployBot();
+  await ensureProgramme(medplum, 'heart-failure');
+});
+
+afterAll(async () => {
+  await server?.close();
+  await pool?.end();
+  await database?.drop();
+});
+
+/** The production missed-readings bot (its code and scopes), first without a schedule: only the tests run it. */
+async function deployBot(): Promise<void> {
+  await medplum.updateResource({
+    resourceType: 'Bot',
+    id: BOT.id,
+    name: BOT.name,
+    extension: [{ url: BOT_EXTENSIONS.scopes, valueString: BOT.scopes }],
+  });
+  await medplum.post(medplum.fhirUrl('Bot', BOT.id, '$deploy'), {
+    resourceType: 'Parameters',
+    parameter: [{ name: 'code', valueString: await bundleBot(BOT.entry) }],
+  });
+}
+
+/** `count` new Patients, each with the heart-failure CarePlan from three days ago, in transactions of 50 patients. */
+async function enrolSilentPatients(count: number): Promise<string[]> {
+  const {
+    id: _id,
+    goal: _goal,
+    author: _author,
+    ...template
+  } = readExample<CarePlan>('rpm-monitoring-careplan-heart-failure');
+  const start = new Date(Date.now() - 3 * 86_400_000).toISOString();
+  const patients: string[] = [];
+  for (let first = 0; first < count; first += 50) {
+    const entry: Bundle['entry'] = [];
+    for (let i = first; i < Math.min(count, first + 50); i++) {
+      const fullUrl = `urn:uuid:${crypto.randomUUID()}`;
+      const patient: Patient = { resourceType: 'Patient', name: [{ family: `Silent-${i}`, given: ['Pat'] }] };
+      const carePlan: CarePlan = { ...template, subject: { reference: fullUrl }, period: { start } };
+      entry.push(
+        { fullUrl, request: { method: 'POST', url: 'Patient' }, resource: patient },
+        { request: { method: 'POST', url: 'CarePlan' }, resource: carePlan }
+      );
+    }
+    const response = await medplum.executeBatch({ resourceType: 'Bundle', type: 'transaction', entry });
+    for (const item of response.entry ?? []) {
+      if (item.resource?.resourceType === 'Patient') {
+        patients.push(`Patient/${item.resource.id}`);
+      }
+    }
+  }
+  return patients;
+}
+
+interface ScanResult {
+  carePlans: number;
+  schedules: number;
+  overdue: number;
+  alerts: { patient: string; code: string; outcome: string }[];
+}
+
+/** One run through Bot/$execute: the bot's own token, worker pool and time limit, as a scheduled run has. */
+async function runScan(): Promise<{ status: number; text: string; result?: ScanResult }> {
+  const input: Parameters = {
+    resourceType: 'Parameters',
+    parameter: [{ name: 'scheduled', valueDateTime: new Date().toISOString() }],
+  };
+  const response = await fetch(`${server.fhirBaseUrl}/Bot/${BOT.id}/$execute`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${medplum.getAccessToken()}`, 'content-type': 'application/fhir+json' },
+    body: JSON.stringify(input),
+  });
+  const text = await response.text();
+  const result =
+    response.status === 200
+      ? (JSON.parse(text) as Parameters).parameter?.find((p) => p.name === 'result')?.valueString
+      : undefined;
+  return { status: response.status, text, result: result ? (JSON.parse(result) as ScanResult) : undefined };
+}
+
+/**
+ * Waits until no request of a cut-off run is still being served: its worker is gone, but a transaction it had sent
+ * still commits (or rolls back) on the server. Quiet = no other session on this database running a statement or
+ * inside a transaction, three polls in a row.
+ */
+async function settle(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (let quiet = 0; quiet < 3 && Date.now() < deadline;) {
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS busy FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid()
+          AND (state = 'active' OR state LIKE 'idle in transaction%')`
+    );
+    quiet = rows[0].busy === 0 ? quiet + 1 : 0;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+interface StoredAlert {
+  id: string;
+  versionId: string;
+  identifier: string;
+  patient: string;
+  code: string;
+  status: string;
+}
+
+/** The DetectedIssues of these patients (deleted ones excluded), straight from the resource table. */
+async function storedAlerts(patients: string[]): Promise<StoredAlert[]> {
+  const wanted = new Set(patients);
+  const { rows } = await pool.query(
+    `SELECT id, version_id, content FROM resource WHERE resource_type = 'DetectedIssue' AND NOT deleted`
+  );
+  return rows
+    .map((row) => {
+      const alert = JSON.parse(row.content as string) as DetectedIssue;
+      return {
+        id: row.id as string,
+        versionId: row.version_id as string,
+        identifier: alert.identifier?.find((i) => i.system === ALERT_SYSTEM)?.value ?? '',
+        patient: alert.patient?.reference ?? '',
+        code: alert.evidence?.[0]?.code?.[0]?.coding?.[0]?.code ?? '',
+        status: alert.status,
+      };
+    })
+    .filter((a) => wanted.has(a.patient));
+}
+
+/** Every version ever written of a DetectedIssue in this database (a create is one, each update another). */
+async function alertVersions(): Promise<number> {
+  const { rows } = await pool.query(
+    `SELECT count(*)::int AS n FROM resource_history WHERE resource_type = 'DetectedIssue'`
+  );
+  return rows[0].n as number;
+}
+
+/** Exactly one open missed-reading alert per patient and scheduled vital sign, nothing else, none updated. */
+function expectOneAlertEach(alerts: StoredAlert[], patients: string[]): void {
+  const expected = patients.flatMap((p) => SCHEDULED_CODES.map((code) => `missed-reading.${code}:${p}`)).sort();
+  expect(alerts.map((a) => a.identifier).sort()).toEqual(expected); // none missing, none twice
+  for (const alert of alerts) {
+    expect(alert.identifier).toBe(`missed-reading.${alert.code}:${alert.patient}`);
+    expect(alert.status).toBe('preliminary');
+  }
+  const perPatient = new Map<string, number>();
+  alerts.forEach((a) => perPatient.set(a.patient, (perPatient.get(a.patient) ?? 0) + 1));
+  expect(perPatient.size).toBe(patients.length);
+  expect([...perPatient.values()].every((n) => n === SCHEDULED_CODES.length)).toBe(true);
+}
+
+describe('missed-readings scan over the bot time limit', () => {
+  let patients: string[] = [];
+  const expectedAlerts = PATIENTS * SCHEDULED_CODES.length;
+
+  test(`${PATIENTS} silent patients through $execute: cut-off runs keep their alerts, a later run finishes, each alert once`, async () => {
+    patients = await enrolSilentPatients(PATIENTS);
+    expect(patients).toHaveLength(PATIENTS);
+
+    const runs: { status: number; alerts: number }[] = [];
+    let finished: ScanResult | undefined;
+    for (let run = 1; run <= MAX_RUNS && !finished; run++) {
+      const started = Date.now();
+      const answer = await runScan();
+      const ms = Date.now() - started;
+      const atAnswer = (await storedAlerts(patients)).length;
+      await settle();
+      const alerts = (await storedAlerts(patients)).length;
+      const before = runs.at(-1)?.alerts ?? 0;
+      runs.push({ status: answer.status, alerts });
+      console.log(
+        `run ${run}: HTTP ${answer.status} after ${ms} ms, ${atAnswer} → ${alerts} of ${expectedAlerts} alerts`
+      );
+      if (answer.status === 200) {
+        finished = answer.result;
+        // The finishing run opened only what the cut-off runs had not; what they had opened it left alone.
+        expect(finished).toMatchObject({ carePlans: PATIENTS, schedules: expectedAlerts, overdue: expectedAlerts });
+        const outcomes = (finished?.alerts ?? []).reduce<Record<string, number>>(
+          (counts, a) => ({ ...counts, [a.outcome]: (counts[a.outcome] ?? 0) + 1 }),
+          {}
+        );
+        expect(outcomes).toEqual({
+          ...(expectedAlerts > before ? { created: expectedAlerts - before } : {}),
+          ...(before > 0 ? { unchanged: before } : {}),
+        });
+        break;
+      }
+      // Cut off by the time limit (no other failure), with progress: more alerts than before, in whole
+      // transactions of 100 only (each hundred patients' 400 alerts are four full transactions). The transaction
+      // in flight at the cut-off still commits (the server finishes the request), so a cut-off run may even have
+      // written the last alert; the first run must have stopped part-way.
+      expect(answer.status).toBe(400);
+      expect(answer.text).toContain(`The bot failed: Timed out after ${TIME_LIMIT_MS} ms`);
+      expect(alerts).toBeGreaterThan(before);
+      expect(alerts).toBeLessThan(run === 1 ? expectedAlerts : expectedAlerts + 1);
+      expect(alerts % ALERTS_PER_TRANSACTION).toBe(0);
+    }
+    // The first run really was cut off, and a later one finished within the limit.
+    expect(runs[0].status).toBe(400);
+    expect(finished).toBeDefined();
+
+    const alerts = await storedAlerts(patients);
+    expectOneAlertEach(alerts, patients);
+    // Each alert was written once: one version each, no update by a later run.
+    expect(await alertVersions()).toBe(expectedAlerts);
+
+    // One more run changes nothing: every alert unchanged, no new version.
+    const extraStarted = Date.now();
+    const extra = await runScan();
+    console.log(`extra run: HTTP ${extra.status} after ${Date.now() - extraStarted} ms`);
+    expect(extra.status).toBe(200);
+    expect(extra.result?.alerts).toHaveLength(expectedAlerts);
+    expect(extra.result?.alerts.every((a) => a.outcome === 'unchanged')).toBe(true);
+    await settle();
+    const after = await storedAlerts(patients);
+    expect(after.map((a) => `${a.id} ${a.versionId}`).sort()).toEqual(
+      alerts.map((a) => `${a.id} ${a.versionId}`).sort()
+    );
+    expect(await alertVersions()).toBe(expectedAlerts);
+  }, 300_000);
+
+  test(`a scheduled run cut off is retried by the job queue until it finishes: AuditEvents say so, each alert once`, async () => {
+    const more = await enrolSilentPatients(MORE_PATIENTS);
+    const everyone = [...patients, ...more];
+    const versionsBefore = await alertVersions();
+
+    // The scheduler's own task queues the run (as its once-a-minute job does) into this server's job queue.
+    const bot = await medplum.readResource('Bot', BOT.id);
+    await medplum.updateResource({ ...bot, cronString: DUE });
+    const systemRepo = new PostgresRepository(server.pool, { fhirBaseUrl: server.fhirBaseUrl });
+    const queue = new JobQueue({ pool: server.pool, schema: server.config.jobs.schema, concurrency: 1 });
+    const maxAttempts = server.config.jobs.deliveryMaxAttempts;
+    await scheduledBotsTask(
+      systemRepo,
+      queue,
+      maxAttempts
+    )({ _cron: { ts: '2028-02-29T08:11:00.000Z' } }, { attempts: 1, maxAttempts: 1, jobId: 'test' });
+
+    // Retries come after e^attempts seconds (2.7 s, 7.4 s, 20 s…): wait for the successful attempt.
+    const runs = await waitFor(
+      () => botRuns(medplum, BOT.id),
+      (events) => events.some((e) => e.outcome === '0'),
+      240_000
+    );
+    console.log(
+      runs.map((e) => `attempt ${runDetail(e, 'attempt')}: outcome ${e.outcome} ${e.outcomeDesc ?? ''}`).join('\n')
+    );
+    expect(runs.at(-1)?.outcome).toBe('0');
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    runs.forEach((run, i) => {
+      expect(runDetail(run, 'trigger')).toBe('schedule');
+      expect(runDetail(run, 'attempt')).toBe(`${i + 1} of ${maxAttempts}`);
+      if (i < runs.length - 1) {
+        // Every attempt before the last failed on the time limit, and only on it.
+        expect(run.outcome).toBe('4');
+        expect(run.outcomeDesc).toBe(`Timed out after ${TIME_LIMIT_MS} ms`);
+      }
+    });
+
+    await settle();
+    const alerts = await storedAlerts(everyone);
+    expectOneAlertEach(alerts, everyone);
+    expect(await alertVersions()).toBe(versionsBefore + MORE_PATIENTS * SCHEDULED_CODES.length);
+  }, 300_000);
+});
