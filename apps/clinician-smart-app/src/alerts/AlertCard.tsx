@@ -4,7 +4,7 @@ import type { DetectedIssue } from '@medplum/fhirtypes';
 import { useMedplum } from '@medplum/react';
 import { useState } from 'react';
 import { plainError } from '../ui/plainError.ts';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { useDraft } from '../ui/useDraft.ts';
 import { readSeverity, SEVERITY_COLOR, SEVERITY_LABEL } from '../worklist/acuity.ts';
 import { acknowledgeAlert, escalateAlert, resolveAlert } from './alertOperations.ts';

@@ -1,7 +1,7 @@
 // A patient's device as a clinician reads it: name, maker and model, serial, firmware, last contact and calibration.
 import type { Device, DeviceMetric, Observation } from '@medplum/fhirtypes';
 import { readingTime } from '../fhir/readings.ts';
-import { formatDateTime, timeAgo } from '../ui/formatTime.ts';
+import { formatDateTime, timeAgo } from '../../../shared/ui/formatTime.ts';
 
 export interface DeviceSummary {
   id: string;

@@ -4,7 +4,7 @@ import type { Communication, Resource } from '@medplum/fhirtypes';
 import { useMedplum } from '@medplum/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useLaunchContext } from '../smart/useLaunchContext.tsx';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { plainError } from '../ui/plainError.ts';
 import { useDraft } from '../ui/useDraft.ts';
 import {

@@ -12,7 +12,7 @@ import { chartLimits, effectiveThresholds } from '../thresholds/thresholdBands.t
 import { ThresholdsPanel } from '../thresholds/ThresholdsPanel.tsx';
 import { news2Of, readingTime } from '../fhir/readings.ts';
 import { useLaunchContext } from '../smart/useLaunchContext.tsx';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { plainError } from '../ui/plainError.ts';
 import { NEWS2_BAND_LABEL } from '../worklist/acuity.ts';
 import { useLiveUpdates } from '../worklist/useLiveUpdates.ts';

@@ -2,7 +2,7 @@
 import { Table, Text } from '@mantine/core';
 import type { Observation } from '@medplum/fhirtypes';
 import { readingTime } from '../fhir/readings.ts';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { formatPoint, readingPoint, VITAL_SIGNS } from './vitalSigns.ts';
 
 interface Row {

@@ -13,7 +13,7 @@ import {
   YAxis,
 } from 'recharts';
 import { bandAreas, chartDomain, legendLines, RULE_KINDS, type ChartLimit } from '../thresholds/thresholdBands.ts';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { formatPoint, type ReadingPoint, type VitalSignSeries } from './vitalSigns.ts';
 
 const SHORT_TIME = new Intl.DateTimeFormat('en-GB', {

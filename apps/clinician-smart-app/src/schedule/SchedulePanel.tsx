@@ -1,7 +1,7 @@
 // The patient's monitoring schedule (the monitoring CarePlan's activities) in plain words.
 import { List, Stack, Text, Title } from '@mantine/core';
 import type { CarePlan } from '@medplum/fhirtypes';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { describeSchedule } from './scheduleWording.ts';
 
 export function SchedulePanel(props: { carePlan?: CarePlan; programme?: string }) {

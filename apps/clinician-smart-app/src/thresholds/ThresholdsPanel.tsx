@@ -5,7 +5,7 @@ import type { WithId } from '@medplum/core';
 import type { CarePlan, Goal, PlanDefinition } from '@medplum/fhirtypes';
 import { useMedplum } from '@medplum/react';
 import { useEffect, useMemo, useState } from 'react';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { plainError } from '../ui/plainError.ts';
 import { effectiveThresholds, formatLimit, type RuleKind, type ThresholdBand } from './thresholdBands.ts';
 import { ThresholdEditor } from './ThresholdEditor.tsx';

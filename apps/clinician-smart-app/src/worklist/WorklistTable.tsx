@@ -3,7 +3,7 @@ import { Text } from '@mantine/core';
 import { memo } from 'react';
 import { Link } from 'react-router';
 import { displayName, nhsNumber } from '../patient/patientDetails.ts';
-import { formatDateTime, timeAgo } from '../ui/formatTime.ts';
+import { formatDateTime, timeAgo } from '../../../shared/ui/formatTime.ts';
 import { NEWS2_BAND_LABEL, SEVERITY_LABEL } from './acuity.ts';
 import type { WorklistRow } from './loadCaseload.ts';
 import classes from './WorklistTable.module.css';

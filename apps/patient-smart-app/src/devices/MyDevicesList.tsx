@@ -4,7 +4,7 @@ import { useMedplum } from '@medplum/react';
 import { useEffect, useState } from 'react';
 import { useOutbox } from '../outbox/OutboxProvider.tsx';
 import { usePatientContext } from '../smart/usePatientContext.tsx';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { plainError } from '../ui/plainError.ts';
 import { loadMyDevices, type MyDevice } from './myDevices.ts';
 

@@ -6,7 +6,7 @@ import { useMedplum } from '@medplum/react';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Notice } from '../ui/Notice.tsx';
 import { usePatientContext } from '../smart/usePatientContext.tsx';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { plainError } from '../ui/plainError.ts';
 import { useDraft } from '../ui/useDraft.ts';
 import {

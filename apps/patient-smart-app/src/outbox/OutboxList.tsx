@@ -1,7 +1,7 @@
 // Readings still on the phone: "Waiting to send" (with Send now) and "Not accepted" (with the reason and OK).
 import { Button, Group, Stack, Text, Title } from '@mantine/core';
 import { Notice } from '../ui/Notice.tsx';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { useOutbox } from './OutboxProvider.tsx';
 
 export function OutboxList() {

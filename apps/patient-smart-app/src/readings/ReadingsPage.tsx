@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { OutboxList } from '../outbox/OutboxList.tsx';
 import { useOutbox } from '../outbox/OutboxProvider.tsx';
 import { usePatientContext } from '../smart/usePatientContext.tsx';
-import { formatDateTime } from '../ui/formatTime.ts';
+import { formatDateTime } from '../../../shared/ui/formatTime.ts';
 import { Notice } from '../ui/Notice.tsx';
 import { plainError } from '../ui/plainError.ts';
 import { VITAL_SIGNS } from '../vitals/vitalSigns.ts';
