@@ -254,6 +254,7 @@ describe('auditRequests middleware', () => {
     app.use(
       '/fhir/R4',
       auditRequests(audit),
+      express.json({ type: ['application/json', 'application/fhir+json'] }),
       (_req, res, next) => {
         res.locals.caller = caller;
         next();
@@ -281,6 +282,32 @@ describe('auditRequests middleware', () => {
       entity: { reference: 'Observation/o1' },
       patient: 'Patient/launch-patient',
       agent: { who: 'Practitioner/p7', accountId: 'account-7', clientId: 'clinician-app' },
+    });
+  });
+
+  test('POST Observation/$lastn is recorded with the query its Parameters stand for (whose data it read)', async () => {
+    entries.length = 0;
+    await fetch(`${origin}/fhir/R4/Observation/$lastn`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'subject', valueReference: { reference: 'Patient/p1' } },
+          { name: 'category', valueString: 'vital-signs' },
+          { name: 'max', valueInteger: 2 },
+        ],
+      }),
+    });
+    await expect.poll(() => entries.length).toBe(1);
+    expect(entries[0]).toMatchObject({
+      action: 'operation',
+      entity: {
+        type: 'Observation',
+        query: 'subject=Patient%2Fp1&category=vital-signs&max=2',
+        detail: { operation: '$lastn' },
+      },
+      patient: 'Patient/p1',
     });
   });
 

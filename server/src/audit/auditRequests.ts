@@ -1,22 +1,34 @@
 // Express middleware for the FHIR API: one audit record per request once it is answered (or abandoned by the client).
+import type { Parameters, Reference } from '@medplum/fhirtypes';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuditLog } from './auditLog.ts';
 import { describeFhirRequest } from './fhirRequestEntry.ts';
 
-/** The query string of a request: from the URL, plus the form of a POST _search. */
+/** The query string of a request: from the URL, plus the form of a POST _search or the Parameters of POST $lastn. */
 function queryOf(req: Request, path: string): string {
   const url = req.originalUrl;
   const mark = url.indexOf('?');
   const fromUrl = mark >= 0 ? url.slice(mark + 1) : '';
   const body = req.body as unknown;
-  if (req.method !== 'POST' || !path.endsWith('/_search') || !body || typeof body !== 'object' || Array.isArray(body)) {
+  if (req.method !== 'POST' || !body || typeof body !== 'object' || Array.isArray(body)) {
     return fromUrl;
   }
   const form = new URLSearchParams();
-  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      if (typeof v === 'string') {
-        form.append(name, v);
+  if (path.endsWith('/$lastn')) {
+    // Its Parameters are search parameters (lastn.ts): recorded as the query they stand for.
+    for (const parameter of (body as Parameters).parameter ?? []) {
+      const value = Object.entries(parameter).find(([key]) => key.startsWith('value'))?.[1] as unknown;
+      const text = typeof value === 'object' ? (value as Reference | null)?.reference : value;
+      if (typeof parameter.name === 'string' && ['string', 'number', 'boolean'].includes(typeof text)) {
+        form.append(parameter.name, String(text));
+      }
+    }
+  } else if (path.endsWith('/_search')) {
+    for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+      for (const v of Array.isArray(value) ? value : [value]) {
+        if (typeof v === 'string') {
+          form.append(name, v);
+        }
       }
     }
   }

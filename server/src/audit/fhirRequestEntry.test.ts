@@ -110,6 +110,16 @@ describe('describeFhirRequest', () => {
       patient: 'Patient/p1',
     });
     expect(describe_('GET', '$export')).toEqual({ action: 'export', entity: { detail: { operation: '$export' } } });
+    // A type-level operation's query says whose data it read (one patient named: that patient).
+    expect(describe_('GET', 'Observation/$lastn', { query: 'subject=Patient/p1&category=vital-signs' })).toEqual({
+      action: 'operation',
+      entity: {
+        type: 'Observation',
+        query: 'subject=Patient/p1&category=vital-signs',
+        detail: { operation: '$lastn' },
+      },
+      patient: 'Patient/p1',
+    });
     expect(describe_('GET', 'Group/g1/$export')).toEqual({
       action: 'export',
       entity: { reference: 'Group/g1', detail: { operation: '$export' } },

@@ -6,7 +6,7 @@ export interface FhirExchange {
   method: string;
   /** The path below the FHIR base, e.g. 'Observation/123' ('' for the base). */
   path: string;
-  /** The raw query string without '?' (for POST _search, the form body is appended). */
+  /** The raw query string without '?' (for POST _search the form body is appended; for POST $lastn its Parameters). */
   query: string;
   /** The parsed request body, if any. */
   body: unknown;
@@ -69,15 +69,18 @@ function patientOfBody(body: unknown): string | undefined {
   return undefined;
 }
 
-/** An operation call: Type/id/$op, Type/$op or $op; export is told apart from other operations. */
-function describeOperation(segments: string[], at: number): RequestDescription {
+/**
+ * An operation call: Type/id/$op, Type/$op or $op; export is told apart from other operations. A type-level call's
+ * query (e.g. Observation/$lastn?subject=…) is kept, as a search's is: it says whose data was read.
+ */
+function describeOperation(segments: string[], at: number, query: string): RequestDescription {
   const operation = segments[at].slice(0, 64);
   const action: AuditAction = operation === '$export' ? 'export' : 'operation';
   const detail = { operation };
   if (at === 2) {
     return { action, entity: { reference: `${segments[0]}/${segments[1]}`, detail } };
   }
-  return { action, entity: at === 1 ? { type: segments[0], detail } : { detail } };
+  return { action, entity: at === 1 ? { type: segments[0], ...(query ? { query } : {}), detail } : { detail } };
 }
 
 /** The action and entity from method and path alone. */
@@ -85,7 +88,7 @@ function describePath(method: string, segments: string[], query: string, body: u
   const [first, second, third, fourth] = segments;
   const operationAt = segments.findIndex((s) => s.startsWith('$'));
   if (operationAt >= 0 && operationAt <= 2) {
-    return describeOperation(segments, operationAt);
+    return describeOperation(segments, operationAt, query);
   }
   if (segments.length === 0) {
     if (method === 'POST') {

@@ -14,7 +14,7 @@ export { validateOperation } from './validate.ts';
 
 /**
  * Adds: POST [type]/$validate, POST [type]/[id]/$validate, GET|POST ValueSet/$expand, GET|POST ValueSet/[id]/$expand
- * (interaction "operation"), GET Observation/$lastn, and GET metadata (no interaction: it must be served without authentication).
+ * (interaction "operation"), GET|POST Observation/$lastn, and GET metadata (no interaction: it must be served without authentication).
  */
 export function registerConformanceOperations(router: FhirRouter, options: CapabilityOptions): void {
   router.add('POST', ':resourceType/$validate', validateOperation, 'operation');
@@ -22,7 +22,7 @@ export function registerConformanceOperations(router: FhirRouter, options: Capab
   for (const method of ['GET', 'POST'] as const) {
     router.add(method, 'ValueSet/$expand', expandOperation, 'operation');
     router.add(method, 'ValueSet/:id/$expand', expandOperation, 'operation');
+    router.add(method, 'Observation/$lastn', lastnOperation, 'operation');
   }
-  router.add('GET', 'Observation/$lastn', lastnOperation, 'operation');
   router.add('GET', 'metadata', metadataHandler(options));
 }

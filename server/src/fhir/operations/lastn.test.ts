@@ -128,4 +128,85 @@ describe('Observation/$lastn', () => {
     expect(body.resourceType as string).toBe('OperationOutcome');
     expect(JSON.stringify(body.issue)).toContain(words);
   });
+
+  describe('POST with a Parameters body (hundreds of patients do not fit a URL)', () => {
+    async function post(body: unknown, query = ''): Promise<{ status: number; body: Answer }> {
+      const res = await ctx.api(`Observation/$lastn${query}`, { method: 'POST', body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Answer };
+    }
+    const parameters = (...pairs: [string, Record<string, unknown>][]) => ({
+      resourceType: 'Parameters',
+      parameter: pairs.map(([name, value]) => ({ name, ...value })),
+    });
+
+    test('answers as GET does, whatever value[x] carries the parameter', async () => {
+      const since = new Date(NOW - 24 * 3_600_000).toISOString();
+      const viaGet = await lastn(
+        `subject=Patient/${ids.ann},Patient/${ids.bob},Patient/${ids.cat}&code=${LOINC}|8867-4&date=ge${since}&max=5`
+      );
+      const viaPost = await post(
+        parameters(
+          ['subject', { valueString: `Patient/${ids.ann},Patient/${ids.bob},Patient/${ids.cat}` }],
+          ['code', { valueString: `${LOINC}|8867-4` }],
+          ['date', { valueDateTime: `ge${since}` }],
+          ['max', { valueInteger: 5 }]
+        )
+      );
+      expect(viaPost.status).toBe(200);
+      expect(observationIds(viaPost.body)).toEqual(observationIds(viaGet.body));
+      expect(observationIds(viaPost.body)).toHaveLength(4);
+
+      const byReference = await post(
+        parameters(
+          ['patient', { valueReference: { reference: `Patient/${ids.ann}` } }],
+          ['category', { valueCode: 'vital-signs' }]
+        )
+      );
+      expect(observationIds(byReference.body).sort()).toEqual([ids.annHr1, ids.annSpo2a].sort());
+    });
+
+    test('a repeated parameter is the same parameter repeated (AND), as in a URL', async () => {
+      const { body } = await post(
+        parameters(
+          ['subject', { valueString: `Patient/${ids.ann}` }],
+          ['category', { valueString: 'vital-signs' }],
+          ['date', { valueString: `ge${new Date(NOW - 10 * 3_600_000).toISOString()}` }],
+          ['date', { valueString: `le${new Date(NOW - 1.5 * 3_600_000).toISOString()}` }],
+          ['max', { valueString: '3' }]
+        )
+      );
+      expect(observationIds(body).sort()).toEqual([ids.annHr5, ids.annSpo2a].sort());
+    });
+
+    test.each([
+      ['no Parameters body', { resourceType: 'Patient' }, '', 'Parameters resource'],
+      [
+        'parameters in the URL too',
+        parameters(['category', { valueString: 'vital-signs' }]),
+        '?subject=Patient/x',
+        'not in the URL',
+      ],
+      [
+        'a parameter without a primitive value',
+        parameters(['subject', { resource: { resourceType: 'Patient' } }]),
+        '',
+        'primitive value',
+      ],
+      ['no subject', parameters(['category', { valueString: 'vital-signs' }]), '', 'patient or subject'],
+      [
+        'a bad max',
+        parameters(
+          ['subject', { valueString: 'Patient/x' }],
+          ['category', { valueString: 'vital-signs' }],
+          ['max', { valueInteger: 0 }]
+        ),
+        '',
+        'positive integer',
+      ],
+    ])('refuses %s with a 400 naming the problem', async (_name, body, query, words) => {
+      const answer = await post(body, query);
+      expect(answer.status).toBe(400);
+      expect(JSON.stringify(answer.body.issue)).toContain(words);
+    });
+  });
 });

@@ -1,8 +1,10 @@
-// GET Observation/$lastn (R4 Observation-lastn): the newest `max` Observations of each code for each subject asked.
+// GET|POST Observation/$lastn (R4 Observation-lastn): the newest `max` Observations of each code for each subject asked.
 import { allOk, badRequest, OperationOutcomeError } from '@medplum/core';
 import type { FhirRepository, FhirRequest, FhirResponse } from '@medplum/fhir-router';
+import type { Parameters } from '@medplum/fhirtypes';
 import { PostgresRepository } from '../repository/postgresRepository.ts';
 import { parseSearchQuery } from '../search/index.ts';
+import { isParameters } from './parameters.ts';
 
 /** `max` above this is refused: the operation answers "the last few", not a patient's whole history. */
 export const MAX_LASTN_PER_GROUP = 100;
@@ -33,12 +35,62 @@ function maxOf(raw: unknown): number {
   return max;
 }
 
+type Query = Record<string, string | string[] | undefined>;
+
+/** A primitive value of a parameter as the text it would have in a URL (a reference as its `reference`). */
+function parameterText(parameter: NonNullable<Parameters['parameter']>[number]): string {
+  for (const [key, value] of Object.entries(parameter)) {
+    if (
+      key.startsWith('value') &&
+      (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    ) {
+      return String(value);
+    }
+  }
+  if (typeof parameter.valueReference?.reference === 'string') {
+    return parameter.valueReference.reference;
+  }
+  refuse(`$lastn parameter "${parameter.name ?? ''}" must have a primitive value (for example valueString)`);
+}
+
+/**
+ * The POST form: a Parameters resource whose parameters are the search parameters (name = the parameter as in the
+ * URL, modifiers included; a repeated name = the same parameter repeated, i.e. AND) and `max`. It carries what a
+ * URL cannot: hundreds of patients in one `subject`.
+ */
+function queryOfParameters(body: Parameters): Query {
+  const query: Record<string, string[]> = {};
+  for (const parameter of body.parameter ?? []) {
+    if (!parameter.name || typeof parameter.name !== 'string') {
+      refuse('Every $lastn parameter needs a name');
+    }
+    (query[parameter.name] ??= []).push(parameterText(parameter));
+  }
+  return Object.fromEntries(
+    Object.entries(query).map(([name, values]) => [name, values.length === 1 ? values[0] : values])
+  );
+}
+
+/** The request's parameters: the URL's (GET), or a POST's Parameters body (a POST without one is refused). */
+function lastnQuery(req: FhirRequest): Query {
+  if (req.method !== 'POST') {
+    return req.query as Query;
+  }
+  if (!isParameters(req.body)) {
+    refuse('POST Observation/$lastn needs a Parameters resource as its body');
+  }
+  if (Object.keys(req.query ?? {}).length > 0) {
+    refuse('POST Observation/$lastn takes its parameters in the Parameters body, not in the URL');
+  }
+  return queryOfParameters(req.body);
+}
+
 /**
  * The search parameters are those of an Observation search (comma = OR, so `subject=Patient/a,Patient/b` asks for
  * several patients at once). As R4 requires: `patient` or `subject`, and `category` and/or a code parameter.
  */
 export async function lastnOperation(req: FhirRequest, repo: FhirRepository): Promise<FhirResponse> {
-  const { max: rawMax, ...query } = req.query as Record<string, string | string[] | undefined>;
+  const { max: rawMax, ...query } = lastnQuery(req);
   const max = maxOf(rawMax);
   const names = Object.keys(query).map(paramName);
   if (!names.some((n) => SUBJECT_PARAMS.has(n))) {
