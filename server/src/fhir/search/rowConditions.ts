@@ -23,6 +23,11 @@ export interface Condition {
    * one): a search filtered and sorted by one date needs no second pass over the dates.
    */
   sortKeyIds?: { param: string; descending: boolean; ids(p: SqlParams): string };
+  /**
+   * For a compartment-scoped range: the resource ids of its matching index rows, not made distinct (a resource may
+   * repeat), for set operations that remove duplicates themselves (lastN.ts: INTERSECT).
+   */
+  rangeIds?(p: SqlParams): string;
 }
 
 /** Settings of one compilation. */
@@ -156,6 +161,12 @@ export function rowCondition(
       const where = predicate ? ` AND (${predicate(p, a)})` : '';
       return `SELECT DISTINCT ${a}.resource_id AS id FROM ${from(p, a)}${where}`;
     };
+    if (condition.inCompartment) {
+      condition.rangeIds = (p) => {
+        const a = p.alias('x');
+        return `SELECT ${a}.resource_id AS id FROM ${from(p, a)}${predicate ? ` AND (${predicate(p, a)})` : ''}`;
+      };
+    }
     if (oneSided && predicate) {
       const aggregate = oneSided.descending ? 'max' : 'min';
       const column = oneSided.descending ? 'high' : 'low';
