@@ -1,6 +1,6 @@
 // Observation/$lastn (a standard R4 operation) for a caseload in chunks; remembers a server that does not have it.
 import { getStatus, OperationOutcomeError, type MedplumClient } from '@medplum/core';
-import type { Bundle, Observation } from '@medplum/fhirtypes';
+import type { Bundle, Observation, Parameters } from '@medplum/fhirtypes';
 import { chunks, PATIENTS_PER_SEARCH } from './searchInChunks.ts';
 
 /** Clients whose server answered $lastn as unknown or unsupported: they use plain searches from then on. */
@@ -27,7 +27,7 @@ export function lastNUnsupported(medplum: MedplumClient, err: unknown): boolean 
 }
 
 /**
- * `Observation/$lastn?subject=<chunk>&<query>` over all chunks of `patientIds`, chunks in parallel: the newest `max`
+ * `POST Observation/$lastn` (subject = a chunk of `patientIds`, plus `query`), chunks in parallel: the newest `max`
  * (default 1) Observations of each code for each patient.
  */
 export async function lastNForPatients(
@@ -37,10 +37,14 @@ export async function lastNForPatients(
 ): Promise<Observation[]> {
   const bundles = await Promise.all(
     chunks(patientIds, PATIENTS_PER_SEARCH).map((ids) => {
-      const params = new URLSearchParams({ ...query, subject: ids.map((id) => `Patient/${id}`).join(',') });
-      return medplum.get<Bundle>(`${medplum.fhirUrl('Observation', '$lastn').toString()}?${params.toString()}`, {
-        cache: 'no-cache',
-      });
+      // POSTed as a Parameters resource (the operations framework's form), so a chunk is not limited by URL length.
+      const parameters: Parameters = {
+        resourceType: 'Parameters',
+        parameter: Object.entries({ ...query, subject: ids.map((id) => `Patient/${id}`).join(',') }).map(
+          ([name, valueString]) => ({ name, valueString })
+        ),
+      };
+      return medplum.post(medplum.fhirUrl('Observation', '$lastn'), parameters) as Promise<Bundle>;
     })
   );
   return bundles.flatMap((bundle) =>
