@@ -8,6 +8,7 @@ import { LaunchFailed } from './LaunchFailed.tsx';
 import { relaunchUrl, rememberReturnPath, takeReturnPath } from './launch/relaunch.ts';
 import { startSmartSession } from './smart/smartSession.ts';
 import { loadSmartStyle } from './smart/smartStyle.ts';
+import { opensOnWorklist, startCaseloadLoad } from './worklist/caseloadStart.ts';
 import { cssVariablesResolver, smartStyleVariables, theme, themeWithSmartStyle } from './ui/theme.ts';
 
 const root = createRoot(document.getElementById('root') as HTMLElement);
@@ -24,8 +25,12 @@ startSmartSession(sessionExpired).then(
     if (returnTo) {
       window.history.replaceState(null, '', returnTo);
     }
+    // Opening on the worklist: its requests start now, alongside the style and the user's own resource.
+    if (opensOnWorklist(window.location.pathname, import.meta.env.BASE_URL, session.context.patient)) {
+      startCaseloadLoad(session.medplum, session.context.fhirUser);
+    }
     // The EHR's (or server's) SMART style; the app's own look when there is none or it cannot be read.
-    const style = await loadSmartStyle(session.context.styleUrl);
+    const [style] = await Promise.all([loadSmartStyle(session.context.styleUrl), session.userLoaded]);
     root.render(
       <StrictMode>
         <MantineProvider theme={themeWithSmartStyle(style)} cssVariablesResolver={smartStyleVariables(style)}>

@@ -26,6 +26,11 @@ export interface LaunchContext {
 export interface SmartSession {
   medplum: MedplumClient;
   context: LaunchContext;
+  /**
+   * Settles once the signed-in user's own resource has been read (or could not be): started with the session, not
+   * awaited by it, so the first screen's requests need not wait for it.
+   */
+  userLoaded: Promise<void>;
 }
 
 /** Refresh this long before the access token expires. */
@@ -85,17 +90,20 @@ function scheduleRefresh(client: Client, medplum: MedplumClient, onExpired: () =
   plan();
 }
 
-/** Completes the SMART launch (FHIR.oauth2.ready) and returns the app's FHIR client and launch context. */
+/**
+ * Completes the SMART launch (FHIR.oauth2.ready) and returns the app's FHIR client and launch context; the user's own
+ * resource (a Practitioner, for @medplum/react components that ask for the profile) is being read meanwhile.
+ */
 export async function startSmartSession(onExpired: () => void): Promise<SmartSession> {
   const client = await FHIR.oauth2.ready();
   const { medplum, live } = fhirClientFor(client, onExpired);
   scheduleRefresh(client, medplum, onExpired);
   const context = launchContext(client);
-  if (context.fhirUser) {
-    // The user's own resource (a Practitioner), for @medplum/react components that ask for the profile.
-    medplum.setUser(
-      await medplum.readReference<ProfileResource>({ reference: context.fhirUser }).catch(() => undefined)
-    );
-  }
-  return { medplum, context: { ...context, liveUpdates: live } };
+  const userLoaded = context.fhirUser
+    ? medplum
+        .readReference<ProfileResource>({ reference: context.fhirUser })
+        .then((user) => medplum.setUser(user))
+        .catch(() => medplum.setUser(undefined))
+    : Promise.resolve();
+  return { medplum, context: { ...context, liveUpdates: live }, userLoaded };
 }

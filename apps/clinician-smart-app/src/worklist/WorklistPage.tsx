@@ -6,6 +6,7 @@ import { Link, useLocation } from 'react-router';
 import { useLaunchContext } from '../smart/useLaunchContext.tsx';
 import { displayName } from '../patient/patientDetails.ts';
 import { plainError } from '../ui/plainError.ts';
+import { takeStartedCaseloadLoad } from './caseloadStart.ts';
 import { describeEvents } from './liveEvents.ts';
 import { loadCaseload, refreshRows, type WorklistRow } from './loadCaseload.ts';
 import { useLiveUpdates, type LiveState } from './useLiveUpdates.ts';
@@ -54,21 +55,27 @@ export function WorklistPage() {
   const cueTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => () => clearTimeout(cueTimer.current), []);
 
-  const load = useCallback(async () => {
-    setLoading(true);
-    try {
-      setRows(await loadCaseload(medplum, fhirUser));
-      setLoadedAt(Date.now());
-      setError(undefined);
-    } catch (err) {
-      setError(plainError(err));
-    } finally {
-      setLoading(false);
-    }
-  }, [medplum, fhirUser]);
+  /** Loads the worklist; the first load takes the one started with the session, if any (caseloadStart.ts). */
+  const load = useCallback(
+    async (first = false) => {
+      setLoading(true);
+      try {
+        setRows(
+          await ((first ? takeStartedCaseloadLoad(medplum, fhirUser) : undefined) ?? loadCaseload(medplum, fhirUser))
+        );
+        setLoadedAt(Date.now());
+        setError(undefined);
+      } catch (err) {
+        setError(plainError(err));
+      } finally {
+        setLoading(false);
+      }
+    },
+    [medplum, fhirUser]
+  );
 
   useEffect(() => {
-    void load();
+    void load(true);
   }, [load]);
 
   const quietly = (work: () => Promise<void>): void => {
