@@ -148,11 +148,15 @@ describe('standalone launch', () => {
       await page.getByText('All patients', { exact: true }).click();
 
       // Keyboard: Tab reaches the first patient's link, Enter opens the patient view.
+      // The link is a real address (opens in a new tab too); a plain Enter or click opens it inside the app.
       const firstLink = page.getByRole('link', { name: ward.patients[0].name });
+      expect(await firstLink.getAttribute('href')).toBe(`/apps/clinician/patient/${ward.patients[0].id}`);
+      await page.evaluate(() => Object.assign(window, { sameDocument: true }));
       await firstLink.focus();
       await page.keyboard.press('Enter');
       await waitForUrl(page, (url) => url.pathname.endsWith(`/patient/${ward.patients[0].id}`));
       await page.getByTestId('patient-banner').waitFor();
+      expect(await page.evaluate(() => (window as { sameDocument?: boolean }).sameDocument)).toBe(true);
       await page.getByRole('link', { name: 'Back to the caseload' }).click();
       expect(await worklistNames()).toHaveLength(4);
 

@@ -1,7 +1,7 @@
 // The worklist as a table: one row a patient; acuity as words and colour; the patient's name is the link to open them.
 import { Text } from '@mantine/core';
-import { memo } from 'react';
-import { Link } from 'react-router';
+import { memo, type MouseEvent } from 'react';
+import { useHref, useNavigate } from 'react-router';
 import { displayName, nhsNumber } from '../patient/patientDetails.ts';
 import { formatDateTime, timeAgo } from '../../../shared/ui/formatTime.ts';
 import { NEWS2_BAND_LABEL, SEVERITY_LABEL } from './acuity.ts';
@@ -9,10 +9,12 @@ import type { WorklistRow } from './loadCaseload.ts';
 import classes from './WorklistTable.module.css';
 
 // Rows are plain table elements styled by class (WorklistTable.module.css), not Mantine components: a caseload of
-// hundreds of rows then costs the browser one shared style per kind of cell, not one per element.
+// hundreds of rows then costs the browser one shared style per kind of cell, not one per element. Patient links are
+// plain anchors (a router Link costs several hooks per row); one handler on the table navigates inside the app.
 
-function AlertCell(props: { row: WorklistRow }) {
-  const { alertSeverity, openAlerts } = props.row.acuity;
+/** Cell contents are plain functions, not components: 500 rows then cost no extra component per cell. */
+function alertCell(row: WorklistRow) {
+  const { alertSeverity, openAlerts } = row.acuity;
   if (!alertSeverity) {
     return <>No open alerts</>;
   }
@@ -26,8 +28,8 @@ function AlertCell(props: { row: WorklistRow }) {
   );
 }
 
-function News2Cell(props: { row: WorklistRow }) {
-  const news2 = props.row.acuity.news2;
+function news2Cell(row: WorklistRow) {
+  const news2 = row.acuity.news2;
   if (!news2) {
     return <>No recent score</>;
   }
@@ -38,8 +40,8 @@ function News2Cell(props: { row: WorklistRow }) {
   );
 }
 
-function OverdueCell(props: { row: WorklistRow }) {
-  const { scheduled, overdue } = props.row.overdue ?? { scheduled: 0, overdue: [] };
+function overdueCell(row: WorklistRow) {
+  const { scheduled, overdue } = row.overdue ?? { scheduled: 0, overdue: [] };
   if (scheduled === 0) {
     return <>No schedule</>;
   }
@@ -54,41 +56,59 @@ function OverdueCell(props: { row: WorklistRow }) {
 }
 
 /** One patient's row; unchanged rows are not rendered again when a live update refreshes another. */
-const PatientRow = memo(function PatientRow(props: { row: WorklistRow; now: number }) {
-  const { row, now } = props;
+const PatientRow = memo(function PatientRow(props: { row: WorklistRow; now: number; appRoot: string }) {
+  const { row, now, appRoot } = props;
   const nhs = nhsNumber(row.patient);
   return (
     <tr data-patient-id={row.patient.id}>
       <th scope="row">
-        <Link className={classes.patientLink} to={`/patient/${row.patient.id}`}>
+        <a
+          className={classes.patientLink}
+          href={`${appRoot}patient/${row.patient.id}`}
+          data-app-path={`/patient/${row.patient.id}`}
+        >
           {displayName(row.patient)}
-        </Link>
+        </a>
         <span className={classes.nhs}>{nhs ? `NHS ${nhs}` : ''}</span>
       </th>
-      <td>
-        <AlertCell row={row} />
-      </td>
-      <td>
-        <News2Cell row={row} />
-      </td>
+      <td>{alertCell(row)}</td>
+      <td>{news2Cell(row)}</td>
       <td title={formatDateTime(row.lastReading)}>{timeAgo(row.lastReading, now)}</td>
-      <td>
-        <OverdueCell row={row} />
-      </td>
+      <td>{overdueCell(row)}</td>
       <td>{row.programme ?? 'Not enrolled'}</td>
       <td>{row.careTeam ?? '—'}</td>
     </tr>
   );
 });
 
+/** A plain click on a patient's link opens the patient view in the app; other clicks (new tab, …) stay the browser's. */
+function openInApp(event: MouseEvent<HTMLElement>, navigate: (path: string) => void): void {
+  const link = (event.target as HTMLElement).closest<HTMLAnchorElement>('a[data-app-path]');
+  if (
+    !link ||
+    event.defaultPrevented ||
+    event.button !== 0 ||
+    event.metaKey ||
+    event.ctrlKey ||
+    event.shiftKey ||
+    event.altKey
+  ) {
+    return;
+  }
+  event.preventDefault();
+  navigate(link.dataset.appPath as string);
+}
+
 export function WorklistTable(props: { rows: WorklistRow[]; total: number; now: number }) {
+  const navigate = useNavigate();
+  const appRoot = useHref('/').replace(/\/?$/, '/');
   if (props.total === 0) {
     return <Text>There are no patients on your caseload.</Text>;
   }
   return (
     // Scrolls sideways on a narrow screen: focusable, so a keyboard can scroll it too.
     <div className={classes.scroll} role="region" aria-label="Caseload table" tabIndex={0}>
-      <table className={classes.table} data-testid="worklist">
+      <table className={classes.table} data-testid="worklist" onClick={(event) => openInApp(event, navigate)}>
         <caption>
           {props.rows.length} of {props.total} patients, most acute first (open alert severity, then NEWS2)
         </caption>
@@ -105,7 +125,7 @@ export function WorklistTable(props: { rows: WorklistRow[]; total: number; now: 
         </thead>
         <tbody>
           {props.rows.map((row) => (
-            <PatientRow key={row.patient.id} row={row} now={props.now} />
+            <PatientRow key={row.patient.id} row={row} now={props.now} appRoot={appRoot} />
           ))}
         </tbody>
       </table>

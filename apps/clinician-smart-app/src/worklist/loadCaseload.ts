@@ -135,9 +135,13 @@ async function rowsFor(
   });
 }
 
+/** Names compare as localeCompare does, through one collator (localeCompare builds one per call). */
+const names = new Intl.Collator();
+
 function byAcuity(rows: WorklistRow[]): WorklistRow[] {
+  const name = new Map(rows.map((row) => [row, displayName(row.patient)]));
   return rows.sort(
-    (a, b) => compareAcuity(a.acuity, b.acuity) || displayName(a.patient).localeCompare(displayName(b.patient))
+    (a, b) => compareAcuity(a.acuity, b.acuity) || names.compare(name.get(a) as string, name.get(b) as string)
   );
 }
 
