@@ -54,7 +54,10 @@ export async function startFhirServer(
   env: NodeJS.ProcessEnv = {}
 ): Promise<RunningChild> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['server/src/main.ts'], {
+  // BENCH_SERVER_NODE_ARGS: extra Node options for the server only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to
+  // profile it (Node refuses --cpu-prof in NODE_OPTIONS, and NODE_OPTIONS would profile the bench itself too).
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'server/src/main.ts'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
