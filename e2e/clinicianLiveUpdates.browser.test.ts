@@ -1,7 +1,7 @@
 // The clinician app's live worklist in headless Chromium: a red reading posted through the API reaches the open worklist.
 import { mkdirSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
-import type { CarePlan, DetectedIssue, Subscription } from '@medplum/fhirtypes';
+import type { CarePlan, CareTeam, DetectedIssue, Patient, Subscription } from '@medplum/fhirtypes';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { readExample } from '../bots/src/testing/examples.ts';
@@ -151,7 +151,11 @@ describe('live worklist', () => {
       const status = page.getByTestId('live-status');
       expect(await status.getAttribute('role')).toBe('status');
       const subscriptions = await worklistSubscriptions(ward);
-      expect(subscriptions.map((s) => s.criteria).sort()).toEqual(['DetectedIssue', 'Observation']);
+      expect(subscriptions.map((s) => s.criteria).sort()).toEqual([
+        `CareTeam?participant=Practitioner/${ward.clinician.practitionerId}`,
+        'DetectedIssue',
+        'Observation',
+      ]);
       expect(subscriptions.every((s) => s.channel.type === 'websocket')).toBe(true);
 
       // A marker in the page: it survives only if the page is never loaded again.
@@ -198,6 +202,48 @@ describe('live worklist', () => {
   );
 
   test(
+    'a patient enrolled onto the caseload by someone else appears without a reload, and goes when discharged',
+    async () => {
+      const ward = await createClinicianWard(ctx);
+      await launchAndSignIn(ward);
+      await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
+      await page.evaluate(() => Object.assign(window, { liveMarker: 'still here' }));
+      documentLoads = [];
+
+      // Another user (the admin client here, as a colleague's enrolment would) puts a new patient on the ward's team.
+      const family = `Joiner${ward.suffix}`;
+      const patient = await createResource<Patient>(ctx, {
+        resourceType: 'Patient',
+        name: [{ given: ['Ada'], family }],
+        birthDate: '1950-03-01',
+      });
+      const team = await createResource<CareTeam>(ctx, {
+        resourceType: 'CareTeam',
+        status: 'active',
+        name: `Ward team ${ward.suffix}`,
+        subject: { reference: `Patient/${patient.id}` },
+        participant: [{ member: { reference: `Practitioner/${ward.clinician.practitionerId}` } }],
+      });
+      const joined: WardPatient = { ...ward.patients[0], id: patient.id as string, name: `Ada ${family}` };
+      await rowOf(joined).waitFor({ timeout: LIVE_TIMEOUT });
+      expect(await rowText(joined)).toContain(`Ada ${family}`);
+      await expect.poll(liveStatus, { timeout: 5_000, interval: 100 }).toBe(`Added to your caseload: Ada ${family}`);
+
+      // Discharged (the care team ended): the row goes.
+      await ctx.medplum.updateResource<CareTeam>({ ...team, status: 'inactive' });
+      await rowOf(joined).waitFor({ state: 'detached', timeout: LIVE_TIMEOUT });
+      await expect
+        .poll(liveStatus, { timeout: 5_000, interval: 100 })
+        .toBe(`No longer on your caseload: Ada ${family}`);
+      expect(await page.getByTestId('worklist').locator('tbody tr').count()).toBe(ward.patients.length);
+
+      expect(await page.evaluate(() => (window as { liveMarker?: string }).liveMarker)).toBe('still here');
+      expect(documentLoads).toEqual([]);
+    },
+    TEST_TIMEOUT
+  );
+
+  test(
     'launching again reuses the clinician’s own Subscriptions instead of creating new ones',
     async () => {
       const ward = await createClinicianWard(ctx);
@@ -205,7 +251,7 @@ describe('live worklist', () => {
       await launchAndSignIn(ward);
       await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
       const first = (await worklistSubscriptions(ward)).map((s) => s.id).sort();
-      expect(first).toHaveLength(before.length + 2);
+      expect(first).toHaveLength(before.length + 3); // alerts, readings and the clinician's care teams
 
       // Launch again in the same browser (the server's sign-in session is still open): a fresh page and token.
       await page.goto(`${appUrl}launch.html?clientId=${clientId}`);

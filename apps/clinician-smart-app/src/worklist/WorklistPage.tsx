@@ -7,9 +7,9 @@ import { useLaunchContext } from '../smart/useLaunchContext.tsx';
 import { displayName } from '../patient/patientDetails.ts';
 import { plainError } from '../ui/plainError.ts';
 import { takeStartedCaseloadLoad } from './caseloadStart.ts';
-import { describeEvents } from './liveEvents.ts';
+import { caseloadChangeCue, describeEvents } from './liveEvents.ts';
 import { loadCaseload, refreshRows, type WorklistRow } from './loadCaseload.ts';
-import { useLiveUpdates, type LiveState } from './useLiveUpdates.ts';
+import { useLiveUpdates, worklistCriteria, type LiveState } from './useLiveUpdates.ts';
 import { WorklistTable } from './WorklistTable.tsx';
 
 type SeverityFilter = 'all' | 'alerts' | 'red';
@@ -82,34 +82,43 @@ export function WorklistPage() {
     queue.current = queue.current.then(work).catch(() => undefined);
   };
 
-  const live = useLiveUpdates(medplum, !!liveUpdates, {
-    onEvents: (events) =>
-      quietly(async () => {
-        const current = rowsRef.current;
-        if (!current) {
-          return;
-        }
-        const { patientIds, cue, reloadAll } = describeEvents(events, current);
-        if (reloadAll) {
+  const criteria = useMemo(() => worklistCriteria(fhirUser), [fhirUser]);
+  const live = useLiveUpdates(
+    medplum,
+    !!liveUpdates,
+    {
+      onEvents: (events) =>
+        quietly(async () => {
+          const current = rowsRef.current;
+          if (!current) {
+            return;
+          }
+          const { patientIds, cue, reloadAll } = describeEvents(events, current);
+          let shownCue = cue;
+          if (reloadAll) {
+            const next = await loadCaseload(medplum, fhirUser);
+            shownCue = caseloadChangeCue(current, next) ?? cue;
+            setRows(next);
+          } else if (patientIds.size > 0) {
+            setRows(await refreshRows(medplum, rowsRef.current ?? current, patientIds));
+          } else {
+            return;
+          }
+          setLoadedAt(Date.now());
+          if (shownCue) {
+            setLiveCue(shownCue);
+            clearTimeout(cueTimer.current);
+            cueTimer.current = setTimeout(() => setLiveCue(undefined), CUE_MS);
+          }
+        }),
+      onMissed: () =>
+        quietly(async () => {
           setRows(await loadCaseload(medplum, fhirUser));
-        } else if (patientIds.size > 0) {
-          setRows(await refreshRows(medplum, rowsRef.current ?? current, patientIds));
-        } else {
-          return;
-        }
-        setLoadedAt(Date.now());
-        if (cue) {
-          setLiveCue(cue);
-          clearTimeout(cueTimer.current);
-          cueTimer.current = setTimeout(() => setLiveCue(undefined), CUE_MS);
-        }
-      }),
-    onMissed: () =>
-      quietly(async () => {
-        setRows(await loadCaseload(medplum, fhirUser));
-        setLoadedAt(Date.now());
-      }),
-  });
+          setLoadedAt(Date.now());
+        }),
+    },
+    criteria
+  );
 
   const shown = useMemo(() => rows?.filter((row) => matches(row, text, severity)), [rows, text, severity]);
 

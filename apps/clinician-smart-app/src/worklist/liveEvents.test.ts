@@ -1,7 +1,8 @@
 // Live notifications → rows to reload and the cue: new alerts before updated alerts before readings; others ignored.
 import type { DetectedIssue, Observation } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
-import { describeEvents } from './liveEvents.ts';
+import { caseloadChangeCue, describeEvents } from './liveEvents.ts';
+import { worklistCriteria } from './useLiveUpdates.ts';
 import type { WorklistRow } from './loadCaseload.ts';
 
 function row(id: string, given: string): WorklistRow {
@@ -47,5 +48,41 @@ describe('describeEvents', () => {
     expect(other.patientIds.size).toBe(0);
     expect(other.cue).toBeUndefined();
     expect(describeEvents([{ method: 'DELETE' }], rows).reloadAll).toBe(true);
+  });
+
+  test("a change to one of the clinician's care teams reloads the whole caseload", () => {
+    const result = describeEvents(
+      [
+        {
+          resource: { resourceType: 'CareTeam', status: 'active', subject: { reference: 'Patient/new' } },
+          method: 'POST',
+        },
+      ],
+      rows
+    );
+    expect(result.reloadAll).toBe(true);
+  });
+});
+
+describe('caseloadChangeCue', () => {
+  test('names who joined and who left the caseload; nothing when the same patients are on it', () => {
+    expect(caseloadChangeCue(rows, [...rows, row('c', 'Ada')])).toBe('Added to your caseload: Ada Ward');
+    expect(caseloadChangeCue(rows, [rows[1]])).toBe('No longer on your caseload: Ruby Ward');
+    expect(caseloadChangeCue(rows, [rows[0], row('c', 'Ada')])).toBe(
+      'Added to your caseload: Ada Ward. No longer on your caseload: Lowen Ward'
+    );
+    expect(caseloadChangeCue(rows, [rows[1], rows[0]])).toBeUndefined();
+  });
+});
+
+describe('worklistCriteria', () => {
+  test('a Practitioner also follows their own care teams; another user only alerts and readings', () => {
+    expect(worklistCriteria('Practitioner/p1')).toEqual([
+      'DetectedIssue',
+      'Observation',
+      'CareTeam?participant=Practitioner/p1',
+    ]);
+    expect(worklistCriteria('Patient/x')).toEqual(['DetectedIssue', 'Observation']);
+    expect(worklistCriteria(undefined)).toEqual(['DetectedIssue', 'Observation']);
   });
 });

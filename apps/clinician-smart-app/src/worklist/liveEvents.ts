@@ -1,4 +1,4 @@
-// What a burst of live notifications means for the worklist: whose rows to reload, and the cue to show.
+// What a burst of live notifications means for the worklist: whose rows to reload (or all), and the cue to show.
 import type { DetectedIssue, Observation } from '@medplum/fhirtypes';
 import { patientIdOf } from '../fhir/readings.ts';
 import { displayName } from '../patient/patientDetails.ts';
@@ -19,6 +19,10 @@ export function describeEvents(
   for (const { resource, method } of events) {
     if (!resource) {
       reloadAll = true; // a delete: the notification does not say whose it was
+      continue;
+    }
+    if (resource.resourceType === 'CareTeam') {
+      reloadAll = true; // a care team of the clinician changed: the caseload itself may have (caseloadChangeCue)
       continue;
     }
     const id =
@@ -45,4 +49,20 @@ export function describeEvents(
         ? `New reading for ${list(readings)}`
         : undefined;
   return { patientIds, cue, reloadAll };
+}
+
+/**
+ * After the whole caseload was loaded again: who joined it and who left it, in words ("Added to your caseload: Ada
+ * Ward"), or undefined when the same patients are on it.
+ */
+export function caseloadChangeCue(before: readonly WorklistRow[], after: readonly WorklistRow[]): string | undefined {
+  const was = new Set(before.map((row) => row.patient.id));
+  const is = new Set(after.map((row) => row.patient.id));
+  const added = after.filter((row) => !was.has(row.patient.id)).map((row) => displayName(row.patient));
+  const removed = before.filter((row) => !is.has(row.patient.id)).map((row) => displayName(row.patient));
+  const parts = [
+    ...(added.length ? [`Added to your caseload: ${added.join(', ')}`] : []),
+    ...(removed.length ? [`No longer on your caseload: ${removed.join(', ')}`] : []),
+  ];
+  return parts.length ? parts.join('. ') : undefined;
 }

@@ -7,6 +7,14 @@ export type { LiveHandlers, LiveState } from '../../../shared/fhirLive/useLiveCh
 /** What the worklist listens to: any change to an alert or an Observation the user may read. */
 export const LIVE_CRITERIA = ['DetectedIssue', 'Observation'];
 
+/**
+ * The worklist's criteria for a user: a Practitioner also follows their own care teams (`CareTeam?participant=`), so
+ * a patient enrolled onto their caseload (or discharged from it) by someone else appears (or goes) without Refresh.
+ */
+export function worklistCriteria(fhirUser: string | undefined): string[] {
+  return fhirUser?.startsWith('Practitioner/') ? [...LIVE_CRITERIA, `CareTeam?participant=${fhirUser}`] : LIVE_CRITERIA;
+}
+
 /** Marks the Subscriptions this app creates (and finds again at the next launch). */
 export const LIVE_REASON = 'Clinician worklist live updates';
 
