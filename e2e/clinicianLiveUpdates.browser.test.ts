@@ -254,11 +254,19 @@ describe('live worklist', () => {
       expect(first).toHaveLength(before.length + 3); // alerts, readings and the clinician's care teams
 
       // Launch again in the same browser (the server's sign-in session is still open): a fresh page and token.
+      const searches: string[] = [];
+      page.on('request', (request) => {
+        if (request.method() === 'GET' && new URL(request.url()).pathname.endsWith('/fhir/R4/Subscription')) {
+          searches.push(request.url());
+        }
+      });
       await page.goto(`${appUrl}launch.html?clientId=${clientId}`);
       await waitForUrl(page, (url) => url.href.startsWith(appUrl) && !url.searchParams.has('code'));
       await waitForHeading(page, 'Caseload');
       await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
       expect((await worklistSubscriptions(ward)).map((s) => s.id).sort()).toEqual(first);
+      // The three were found with one search of the user's own Subscriptions, not one search each.
+      expect(searches).toHaveLength(1);
     },
     TEST_TIMEOUT
   );

@@ -1,5 +1,5 @@
 // Live FHIR changes for both SMART apps: reuse or create the user's websocket Subscriptions, bind them, listen.
-import type { MedplumClient } from '@medplum/core';
+import type { MedplumClient, WithId } from '@medplum/core';
 import type { Bundle, BundleEntry, Parameters, Resource, Subscription } from '@medplum/fhirtypes';
 
 /** One notified change: the resource version (absent for a delete) and how it was written (POST create, PUT update). */
@@ -69,13 +69,31 @@ function isRefusal(err: unknown): boolean {
  */
 const ensured = new Map<string, Promise<string>>();
 
+/** The user's active Subscriptions, one search shared by the lookups that run at the same time (one per criteria). */
+const listings = new Map<string, Promise<WithId<Subscription>[]>>();
+
+function activeSubscriptions(medplum: MedplumClient): Promise<WithId<Subscription>[]> {
+  const key = medplum.getBaseUrl();
+  let listing = listings.get(key);
+  if (!listing) {
+    const pending = medplum
+      .searchResources('Subscription', { status: 'active', _count: '100' }, { cache: 'no-cache' })
+      .then((found) => [...found]);
+    const done = (): void => {
+      if (listings.get(key) === pending) {
+        listings.delete(key);
+      }
+    };
+    pending.then(done, done);
+    listings.set(key, pending);
+    listing = pending;
+  }
+  return listing;
+}
+
 async function findOrCreate(medplum: MedplumClient, criteria: string, reason: string): Promise<string> {
   // A failed search fails the bind (retried with back-off): creating on failure would add a duplicate each time.
-  const existing = await medplum.searchResources(
-    'Subscription',
-    { status: 'active', _count: '100' },
-    { cache: 'no-cache' }
-  );
+  const existing = await activeSubscriptions(medplum);
   const mine = existing.find((s) => s.criteria === criteria && s.channel?.type === 'websocket');
   if (mine) {
     return mine.id;
@@ -244,6 +262,11 @@ export function openLiveChannel(
     }
     timers.clear();
     handshaken.clear();
+    // Every criteria's Subscription is looked up now, together (one search of the user's own), not one by one as
+    // each is bound; a failed lookup is simply tried again by its bind.
+    for (const criterion of criteria) {
+      void subscriptionFor(medplum, criterion, reason);
+    }
     let first: Binding;
     try {
       // The first binding token also tells where the socket is (`websocket-url`).
