@@ -8,8 +8,9 @@ import { displayName } from '../patient/patientDetails.ts';
 import { plainError } from '../ui/plainError.ts';
 import { takeStartedCaseloadLoad } from './caseloadStart.ts';
 import { caseloadChangeCue, describeEvents } from './liveEvents.ts';
-import { loadCaseload, refreshRows, type WorklistRow } from './loadCaseload.ts';
-import { useLiveUpdates, worklistCriteria, type LiveState } from './useLiveUpdates.ts';
+import { caseloadChanged, loadCaseload, refreshRows, type WorklistRow } from './loadCaseload.ts';
+import { useCaseloadChanges } from './useCaseloadChanges.ts';
+import { useLiveUpdates, type LiveState } from './useLiveUpdates.ts';
 import { WorklistTable } from './WorklistTable.tsx';
 
 type SeverityFilter = 'all' | 'alerts' | 'red';
@@ -82,42 +83,54 @@ export function WorklistPage() {
     queue.current = queue.current.then(work).catch(() => undefined);
   };
 
-  const criteria = useMemo(() => worklistCriteria(fhirUser), [fhirUser]);
-  const live = useLiveUpdates(
-    medplum,
-    !!liveUpdates,
-    {
-      onEvents: (events) =>
-        quietly(async () => {
-          const current = rowsRef.current;
-          if (!current) {
-            return;
-          }
-          const { patientIds, cue, reloadAll } = describeEvents(events, current);
-          let shownCue = cue;
-          if (reloadAll) {
-            const next = await loadCaseload(medplum, fhirUser);
-            shownCue = caseloadChangeCue(current, next) ?? cue;
-            setRows(next);
-          } else if (patientIds.size > 0) {
-            setRows(await refreshRows(medplum, rowsRef.current ?? current, patientIds));
-          } else {
-            return;
-          }
-          setLoadedAt(Date.now());
-          if (shownCue) {
-            setLiveCue(shownCue);
-            clearTimeout(cueTimer.current);
-            cueTimer.current = setTimeout(() => setLiveCue(undefined), CUE_MS);
-          }
-        }),
-      onMissed: () =>
-        quietly(async () => {
-          setRows(await loadCaseload(medplum, fhirUser));
-          setLoadedAt(Date.now());
-        }),
-    },
-    criteria
+  const showCue = (cue: string | undefined): void => {
+    if (cue) {
+      setLiveCue(cue);
+      clearTimeout(cueTimer.current);
+      cueTimer.current = setTimeout(() => setLiveCue(undefined), CUE_MS);
+    }
+  };
+
+  const live = useLiveUpdates(medplum, !!liveUpdates, {
+    onEvents: (events) =>
+      quietly(async () => {
+        const current = rowsRef.current;
+        if (!current) {
+          return;
+        }
+        const { patientIds, cue, reloadAll } = describeEvents(events, current);
+        let shownCue = cue;
+        if (reloadAll) {
+          const next = await loadCaseload(medplum, fhirUser);
+          shownCue = caseloadChangeCue(current, next) ?? cue;
+          setRows(next);
+        } else if (patientIds.size > 0) {
+          setRows(await refreshRows(medplum, rowsRef.current ?? current, patientIds));
+        } else {
+          return;
+        }
+        setLoadedAt(Date.now());
+        showCue(shownCue);
+      }),
+    onMissed: () =>
+      quietly(async () => {
+        setRows(await loadCaseload(medplum, fhirUser));
+        setLoadedAt(Date.now());
+      }),
+  });
+
+  // Patients enrolled onto (or discharged from) the caseload by someone else, followed once the rows are here.
+  useCaseloadChanges(medplum, !!liveUpdates && rows !== undefined, fhirUser, () =>
+    quietly(async () => {
+      const current = rowsRef.current;
+      if (!current || !(await caseloadChanged(medplum, fhirUser, current))) {
+        return;
+      }
+      const next = await loadCaseload(medplum, fhirUser);
+      setRows(next);
+      setLoadedAt(Date.now());
+      showCue(caseloadChangeCue(current, next));
+    })
   );
 
   const shown = useMemo(() => rows?.filter((row) => matches(row, text, severity)), [rows, text, severity]);

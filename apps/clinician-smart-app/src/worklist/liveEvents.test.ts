@@ -2,7 +2,7 @@
 import type { DetectedIssue, Observation } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
 import { caseloadChangeCue, describeEvents } from './liveEvents.ts';
-import { worklistCriteria } from './useLiveUpdates.ts';
+import { careTeamCriteria } from './useLiveUpdates.ts';
 import type { WorklistRow } from './loadCaseload.ts';
 
 function row(id: string, given: string): WorklistRow {
@@ -49,19 +49,6 @@ describe('describeEvents', () => {
     expect(other.cue).toBeUndefined();
     expect(describeEvents([{ method: 'DELETE' }], rows).reloadAll).toBe(true);
   });
-
-  test("a change to one of the clinician's care teams reloads the whole caseload", () => {
-    const result = describeEvents(
-      [
-        {
-          resource: { resourceType: 'CareTeam', status: 'active', subject: { reference: 'Patient/new' } },
-          method: 'POST',
-        },
-      ],
-      rows
-    );
-    expect(result.reloadAll).toBe(true);
-  });
 });
 
 describe('caseloadChangeCue', () => {
@@ -75,14 +62,10 @@ describe('caseloadChangeCue', () => {
   });
 });
 
-describe('worklistCriteria', () => {
-  test('a Practitioner also follows their own care teams; another user only alerts and readings', () => {
-    expect(worklistCriteria('Practitioner/p1')).toEqual([
-      'DetectedIssue',
-      'Observation',
-      'CareTeam?participant=Practitioner/p1',
-    ]);
-    expect(worklistCriteria('Patient/x')).toEqual(['DetectedIssue', 'Observation']);
-    expect(worklistCriteria(undefined)).toEqual(['DetectedIssue', 'Observation']);
+describe('careTeamCriteria', () => {
+  test("a Practitioner's own care teams; nothing for another user", () => {
+    expect(careTeamCriteria('Practitioner/p1')).toEqual(['CareTeam?participant=Practitioner/p1']);
+    expect(careTeamCriteria('Patient/x')).toEqual([]);
+    expect(careTeamCriteria(undefined)).toEqual([]);
   });
 });

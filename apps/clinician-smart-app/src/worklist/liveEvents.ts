@@ -21,10 +21,6 @@ export function describeEvents(
       reloadAll = true; // a delete: the notification does not say whose it was
       continue;
     }
-    if (resource.resourceType === 'CareTeam') {
-      reloadAll = true; // a care team of the clinician changed: the caseload itself may have (caseloadChangeCue)
-      continue;
-    }
     const id =
       resource.resourceType === 'DetectedIssue'
         ? patientIdOf((resource as DetectedIssue).patient)

@@ -173,3 +173,27 @@ export async function refreshRows(
   );
   return byAcuity(rows.map((row) => fresh.get(row.patient.id) ?? row));
 }
+
+/**
+ * Whether the patients of the Practitioner's active care teams are no longer those on the worklist: one light search
+ * (the teams' subjects only), so the whole caseload is loaded again only when it changed.
+ */
+export async function caseloadChanged(
+  medplum: MedplumClient,
+  fhirUser: string | undefined,
+  rows: readonly WorklistRow[]
+): Promise<boolean> {
+  if (!fhirUser?.startsWith('Practitioner/')) {
+    return false;
+  }
+  const bundle = await medplum.search('CareTeam', {
+    participant: fhirUser,
+    status: 'active',
+    _elements: 'subject',
+    _count: MAX_PER_SEARCH,
+  });
+  const now = new Set(entries<CareTeam>(bundle, 'CareTeam').map((team) => patientIdOf(team.subject)));
+  now.delete(undefined);
+  const shown = new Set(rows.map((row) => row.patient.id));
+  return now.size !== shown.size || [...now].some((id) => !shown.has(id as string));
+}

@@ -8,11 +8,12 @@ export type { LiveHandlers, LiveState } from '../../../shared/fhirLive/useLiveCh
 export const LIVE_CRITERIA = ['DetectedIssue', 'Observation'];
 
 /**
- * The worklist's criteria for a user: a Practitioner also follows their own care teams (`CareTeam?participant=`), so
- * a patient enrolled onto their caseload (or discharged from it) by someone else appears (or goes) without Refresh.
+ * A Practitioner's own care teams (`CareTeam?participant=`): followed by the worklist once it has loaded
+ * (useCaseloadChanges.ts), so a patient enrolled onto the caseload (or discharged from it) by someone else appears
+ * (or goes) without Refresh. Nothing for another user.
  */
-export function worklistCriteria(fhirUser: string | undefined): string[] {
-  return fhirUser?.startsWith('Practitioner/') ? [...LIVE_CRITERIA, `CareTeam?participant=${fhirUser}`] : LIVE_CRITERIA;
+export function careTeamCriteria(fhirUser: string | undefined): string[] {
+  return fhirUser?.startsWith('Practitioner/') ? [`CareTeam?participant=${fhirUser}`] : [];
 }
 
 /** Marks the Subscriptions this app creates (and finds again at the next launch). */
