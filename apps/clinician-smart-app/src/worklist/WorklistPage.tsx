@@ -99,18 +99,15 @@ export function WorklistPage() {
           return;
         }
         const { patientIds, cue, reloadAll } = describeEvents(events, current);
-        let shownCue = cue;
         if (reloadAll) {
-          const next = await loadCaseload(medplum, fhirUser);
-          shownCue = caseloadChangeCue(current, next) ?? cue;
-          setRows(next);
+          setRows(await loadCaseload(medplum, fhirUser));
         } else if (patientIds.size > 0) {
           setRows(await refreshRows(medplum, rowsRef.current ?? current, patientIds));
         } else {
           return;
         }
         setLoadedAt(Date.now());
-        showCue(shownCue);
+        showCue(cue);
       }),
     onMissed: () =>
       quietly(async () => {
