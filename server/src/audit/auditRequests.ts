@@ -1,7 +1,8 @@
 // Express middleware for the FHIR API: one audit record per request once it is answered (or abandoned by the client).
-import type { Parameters, Reference } from '@medplum/fhirtypes';
+import type { Parameters } from '@medplum/fhirtypes';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuditLog } from './auditLog.ts';
+import { parameterAsText } from '../fhir/operations/parameters.ts';
 import { describeFhirRequest } from './fhirRequestEntry.ts';
 
 /** The query string of a request: from the URL, plus the form of a POST _search or the Parameters of POST $lastn. */
@@ -17,10 +18,9 @@ function queryOf(req: Request, path: string): string {
   if (path.endsWith('/$lastn')) {
     // Its Parameters are search parameters (lastn.ts): recorded as the query they stand for.
     for (const parameter of (body as Parameters).parameter ?? []) {
-      const value = Object.entries(parameter).find(([key]) => key.startsWith('value'))?.[1] as unknown;
-      const text = typeof value === 'object' ? (value as Reference | null)?.reference : value;
-      if (typeof parameter.name === 'string' && ['string', 'number', 'boolean'].includes(typeof text)) {
-        form.append(parameter.name, String(text));
+      const text = parameterAsText(parameter);
+      if (typeof parameter.name === 'string' && text !== undefined) {
+        form.append(parameter.name, text);
       }
     }
   } else if (path.endsWith('/_search')) {

@@ -4,7 +4,7 @@ import type { FhirRepository, FhirRequest, FhirResponse } from '@medplum/fhir-ro
 import type { Parameters } from '@medplum/fhirtypes';
 import { PostgresRepository } from '../repository/postgresRepository.ts';
 import { parseSearchQuery } from '../search/index.ts';
-import { isParameters } from './parameters.ts';
+import { isParameters, parameterAsText } from './parameters.ts';
 
 /** `max` above this is refused: the operation answers "the last few", not a patient's whole history. */
 export const MAX_LASTN_PER_GROUP = 100;
@@ -37,20 +37,12 @@ function maxOf(raw: unknown): number {
 
 type Query = Record<string, string | string[] | undefined>;
 
-/** A primitive value of a parameter as the text it would have in a URL (a reference as its `reference`). */
+/** A parameter's value as URL text (parameters.ts); anything else is refused. */
 function parameterText(parameter: NonNullable<Parameters['parameter']>[number]): string {
-  for (const [key, value] of Object.entries(parameter)) {
-    if (
-      key.startsWith('value') &&
-      (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-    ) {
-      return String(value);
-    }
-  }
-  if (typeof parameter.valueReference?.reference === 'string') {
-    return parameter.valueReference.reference;
-  }
-  refuse(`$lastn parameter "${parameter.name ?? ''}" must have a primitive value (for example valueString)`);
+  return (
+    parameterAsText(parameter) ??
+    refuse(`$lastn parameter "${parameter.name ?? ''}" must have a primitive value (for example valueString)`)
+  );
 }
 
 /**

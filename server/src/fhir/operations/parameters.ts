@@ -28,6 +28,23 @@ export function getStringParameter(req: FhirRequest, body: Parameters | undefine
   return value === undefined || value === '' ? undefined : value;
 }
 
+/**
+ * A parameter's value as the text it would have in a URL: any primitive value[x], or a valueReference's
+ * `reference`; undefined for anything else (a resource, a complex type, no value).
+ */
+export function parameterAsText(parameter: ParametersParameter): string | undefined {
+  for (const [key, value] of Object.entries(parameter)) {
+    if (
+      key.startsWith('value') &&
+      (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    ) {
+      return String(value);
+    }
+  }
+  const reference = parameter.valueReference?.reference;
+  return typeof reference === 'string' ? reference : undefined;
+}
+
 /** A resource parameter (only from a Parameters body). */
 export function getResourceParameter(body: Parameters | undefined, name: string): Resource | undefined {
   return findParameter(body, name)?.resource;
