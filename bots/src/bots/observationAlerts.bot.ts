@@ -1,10 +1,11 @@
 // Bot: every rule that a new reading can trigger, in one run: thresholds (with the combined rule), NEWS2, weight trend.
 import type { BotEvent, MedplumClient } from '@medplum/core';
-import type { Observation } from '@medplum/fhirtypes';
+import type { Bundle, Observation } from '@medplum/fhirtypes';
 import { computeNews2, type News2BotResult } from './news2.bot.ts';
 import { evaluateObservationThresholds, type ThresholdsBotResult } from './observationThresholds.bot.ts';
 import { checkWeightTrend, type WeightTrendBotResult } from './weightTrend.bot.ts';
 import type { BotClient } from './monitoringContext.ts';
+import { batchClient, prefetchForReadings, type BatchClient } from './readingBatch.ts';
 
 export interface ObservationAlertsResult {
   thresholds: ThresholdsBotResult;
@@ -14,10 +15,40 @@ export interface ObservationAlertsResult {
 
 /**
  * Medplum bot entry point, triggered by a Subscription on Observation create and update. Each rule is idempotent for
- * the same Observation version, so the runtime may retry the whole run after any failure.
+ * the same Observation version, so the runtime may retry the whole run after any failure. The input is one
+ * Observation (as on any Medplum server) or, where the server batches triggered runs (the Bot's rpm-bot-batch-size
+ * extension, server/src/bots/README.md), a collection Bundle of them, answered with one result per entry.
  */
-export async function handler(medplum: MedplumClient, event: BotEvent<Observation>): Promise<ObservationAlertsResult> {
-  return evaluateObservation(medplum, event.input, new Date());
+export async function handler(
+  medplum: MedplumClient,
+  event: BotEvent<Observation | Bundle>
+): Promise<ObservationAlertsResult | ObservationAlertsResult[]> {
+  const input = event.input;
+  if (input.resourceType === 'Bundle') {
+    const readings = (input.entry ?? [])
+      .map((e) => e.resource)
+      .filter((r): r is Observation => r?.resourceType === 'Observation');
+    return evaluateObservations(medplum, readings, new Date());
+  }
+  return evaluateObservation(medplum, input, new Date());
+}
+
+/**
+ * Several readings in one run: their patients' CarePlans and recent readings are read with a few searches for the
+ * whole batch, then each reading runs through the rules in order (one after another, so two readings of one patient
+ * never race to open the same alert). Each rule sees what it would see alone.
+ */
+export async function evaluateObservations(
+  client: BatchClient,
+  readings: Observation[],
+  now: Date
+): Promise<ObservationAlertsResult[]> {
+  const batch = batchClient(client, await prefetchForReadings(client, readings));
+  const results: ObservationAlertsResult[] = [];
+  for (const reading of readings) {
+    results.push(await evaluateObservation(batch, reading, now));
+  }
+  return results;
 }
 
 /** The handler's work, with the clock given (tests). */
