@@ -1,5 +1,5 @@
 // The alerting pipeline end to end on a real server: a reading's commit, its Subscription, the bot, the alert, the audit.
-import type { Observation, Parameters } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, Observation, Parameters } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
 import { enrolPatient, ensureProgramme, spo2Reading } from '../testing/monitoring.ts';
 import { useTestServer } from '../testing/testServer.ts';
@@ -22,6 +22,14 @@ const alertsOf = (patientId: string) => async () =>
   (await ctx.medplum.searchResources('DetectedIssue', { patient: `Patient/${patientId}` })).filter((a) =>
     a.identifier?.some((i) => i.value?.startsWith('vital-sign-threshold'))
   );
+
+/** The latest AuditEvents of the alerts bot's runs. */
+const observationBotRuns = () =>
+  ctx.medplum.searchResources('AuditEvent', {
+    entity: 'Bot/rpm-observation-alerts',
+    _count: '200',
+    _sort: '-_lastUpdated',
+  });
 
 describe('alert pipeline', () => {
   test('the built-in bots are deployed as Bot resources with code, scopes and their Subscription', async () => {
@@ -57,19 +65,47 @@ describe('alert pipeline', () => {
   test('a normal reading raises nothing, and every bot run is an AuditEvent with its outcome', async () => {
     const { patient } = await enrolPatient(ctx.medplum, 'heart-failure');
     const reading = await ctx.medplum.createResource<Observation>(spo2Reading(patient.id, 98));
-    const audits = await waitFor(
-      () =>
-        ctx.medplum.searchResources('AuditEvent', {
-          entity: 'Bot/rpm-observation-alerts',
-          _count: '200',
-          _sort: '-_lastUpdated',
-        }),
-      (events) => events.some((e) => JSON.stringify(e).includes(`Observation/${reading.id}`))
+    const audits = await waitFor(observationBotRuns, (events) =>
+      events.some((e) => JSON.stringify(e).includes(`Observation/${reading.id}`))
     );
     const run = audits.find((e) => JSON.stringify(e).includes(`Observation/${reading.id}`));
     expect(run?.outcome).toBe('0');
     expect(run?.agent?.some((a) => a.who?.identifier?.value === 'bot-rpm-observation-alerts')).toBe(true);
     expect(await alertsOf(patient.id)()).toHaveLength(0);
+  });
+
+  test('readings committed together run the bot as one batch; each red reading gets its alert and its audit', async () => {
+    await ensureProgramme(ctx.medplum, 'heart-failure');
+    const patients = [];
+    for (let i = 0; i < 8; i++) {
+      patients.push((await enrolPatient(ctx.medplum, 'heart-failure')).patient);
+    }
+    // One transaction: eight readings, every other one red, queued as eight bot jobs in the same commit.
+    const response = await ctx.medplum.executeBatch({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: patients.map((patient, i) => ({
+        resource: spo2Reading(patient.id, i % 2 === 0 ? 84 : 97),
+        request: { method: 'POST', url: 'Observation' },
+      })),
+    });
+    const readings = (response as Bundle).entry?.map((e) => e.resource as Observation) ?? [];
+    expect(readings).toHaveLength(8);
+    for (const [i, patient] of patients.entries()) {
+      const alerts = await waitFor(alertsOf(patient.id), (a) => a.length > 0 || i % 2 === 1);
+      expect(alerts.map((a) => a.implicated?.[0]?.reference)).toEqual(
+        i % 2 === 0 ? [`Observation/${readings[i].id}`] : []
+      );
+    }
+    // Every trigger has its own AuditEvent; those that ran together say so.
+    const runs = await waitFor(observationBotRuns, (events) =>
+      readings.every((r) => events.some((e) => JSON.stringify(e).includes(`Observation/${r.id}`)))
+    );
+    const detail = (event: AuditEvent | undefined, type: string) =>
+      event?.entity?.[0]?.detail?.find((d) => d.type === type)?.valueString;
+    const ours = readings.map((r) => runs.find((e) => detail(e, 'trigger')?.startsWith(`Observation/${r.id}/`)));
+    expect(ours.every((e) => e?.outcome === '0')).toBe(true);
+    expect(ours.some((e) => /^one of [2-8] triggers run together$/.test(detail(e, 'batch') ?? ''))).toBe(true);
   });
 
   test("the missed-readings bot on the real server: one search finds many patients' recent readings", async () => {

@@ -7,7 +7,7 @@ import { NEWS2_INPUT_CODES } from '../../../bots/src/bots/news2.bot.ts';
 import { LOINC, LOINC_CODES } from '../../../bots/src/fhir/codes.ts';
 import { REPO_ROOT } from '../config.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
-import { BOT_EXTENSIONS, botScopes } from './botExtensions.ts';
+import { BOT_EXTENSIONS, botBatchSize, botScopes } from './botExtensions.ts';
 import { storeBotCode } from './botCode.ts';
 
 export interface BuiltInBot {
@@ -20,6 +20,8 @@ export interface BuiltInBot {
   /** Observation criteria of the Subscription that triggers it (create and update). */
   criteria?: string;
   cronString?: string;
+  /** Triggering versions per run (the bot takes a collection Bundle of them); absent: one per run. */
+  batchSize?: number;
 }
 
 /** Every vital sign a rule reads: the NEWS2 inputs and body weight (never the NEWS2 score the bot itself writes). */
@@ -35,6 +37,7 @@ export const BUILT_IN_BOTS: readonly BuiltInBot[] = [
     scopes:
       'system/Observation.crs system/CarePlan.rs system/PlanDefinition.rs system/Goal.rs system/DetectedIssue.crus',
     criteria: `Observation?code=${READING_CODES}`,
+    batchSize: 25,
   },
   {
     id: 'rpm-missed-readings',
@@ -105,11 +108,20 @@ export async function deployBuiltInBots(repo: PostgresRepository): Promise<void>
       id: definition.id,
       name: definition.name,
       description: definition.description,
-      extension: [{ url: BOT_EXTENSIONS.scopes, valueString: definition.scopes }],
+      extension: [
+        { url: BOT_EXTENSIONS.scopes, valueString: definition.scopes },
+        ...(definition.batchSize ? [{ url: BOT_EXTENSIONS.batchSize, valueInteger: definition.batchSize }] : []),
+      ],
       ...(definition.cronString ? { cronString: definition.cronString } : {}),
     };
     const codeChanged = bot?.executableCode?.hash !== sha256(code);
-    if (!bot || codeChanged || botScopes(bot) !== definition.scopes || bot.cronString !== definition.cronString) {
+    if (
+      !bot ||
+      codeChanged ||
+      botScopes(bot) !== definition.scopes ||
+      bot.cronString !== definition.cronString ||
+      botBatchSize(bot) !== (definition.batchSize ?? 1)
+    ) {
       await repo.updateResource(codeChanged ? await storeBotCode(repo, wanted, code) : wanted);
     }
     if (definition.criteria) {

@@ -10,6 +10,8 @@ import { loadVersions } from '../subscriptions/loadVersions.ts';
 import type { ResourceChange } from '../subscriptions/loadVersions.ts';
 import { recordDeliveryError } from '../subscriptions/subscriptionErrors.ts';
 import { loadBotCode } from './botCode.ts';
+import { botBatchSize } from './botExtensions.ts';
+import { BotRunBatches } from './botRunBatches.ts';
 import { botClientId, type BotIdentities } from './botIdentity.ts';
 import type { BotRunResult, BotWorkerPool } from './botWorkerPool.ts';
 
@@ -23,6 +25,8 @@ export interface ExecuteBotOptions {
   apiBaseUrl: string;
   /** Upper limit of a run; a Bot's `timeout` (seconds) may lower it. */
   maxTimeoutMs: number;
+  /** Triggered runs of one batching bot in progress at once (more triggers wait and join the next run). */
+  parallelRunsPerBot: number;
 }
 
 /** How long a job run reuses a Bot resource it read (a changed or deleted Bot applies within this time). */
@@ -102,6 +106,7 @@ function patientOf(input: Resource): string | undefined {
  */
 export function executeBotTask(options: ExecuteBotOptions): JobHandler {
   const recentBots = new RecentBots();
+  const batches = new BotRunBatches(options.parallelRunsPerBot);
   return async (payload, context) => {
     const request = payload as ExecuteBotPayload;
     const botId = request.bot.replace(/^Bot\//, '');
@@ -115,7 +120,11 @@ export function executeBotTask(options: ExecuteBotOptions): JobHandler {
     if (!input) {
       return;
     }
-    const result = await runBot(options, bot, input);
+    const batchSize = botBatchSize(bot);
+    const { result, batchOf } =
+      batchSize > 1 && request.change
+        ? await batches.run(bot.id, batchSize, input, (one) => runBot(options, bot, one))
+        : { result: await runBot(options, bot, input), batchOf: 1 };
     const trigger = request.change
       ? `${request.change[0]}/${request.change[1]}/_history/${request.change[2]}`
       : 'schedule';
@@ -133,6 +142,7 @@ export function executeBotTask(options: ExecuteBotOptions): JobHandler {
           trigger,
           attempt: `${context.attempts} of ${context.maxAttempts}`,
           durationMs: String(result.durationMs),
+          ...(batchOf > 1 ? { batch: `one of ${batchOf} triggers run together` } : {}),
           ...(result.logs.length ? { log: result.logs.join('\n').slice(0, 4000) } : {}),
         },
       },

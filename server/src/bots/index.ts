@@ -25,6 +25,8 @@ export function botModule(deps: BackgroundDeps, provider: Provider, apiBaseUrl: 
     audit: deps.audit,
     apiBaseUrl,
     maxTimeoutMs: deps.config.jobs.botTimeoutMs,
+    // One run of a batching bot per worker thread; triggers arriving meanwhile form the next run.
+    parallelRunsPerBot: deps.config.jobs.botWorkers,
   };
   registerBotOperations(deps.router, options);
   return {
