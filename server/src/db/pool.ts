@@ -7,7 +7,10 @@ export type DbClient = pg.PoolClient;
 // Timestamps come back as ISO strings we control, numerics as strings (exact), never as JS Dates.
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => v);
 
-export function createPool(connectionString: string, max = 20): Db {
+/** Connections per server instance (PostgreSQL's default max_connections of 100 allows four instances and tools). */
+export const DEFAULT_POOL_SIZE = 20;
+
+export function createPool(connectionString: string, max = DEFAULT_POOL_SIZE): Db {
   const pool = new pg.Pool({
     connectionString,
     max,

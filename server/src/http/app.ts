@@ -4,7 +4,8 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import { auditRequests } from '../audit/auditRequests.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServerConfig } from '../config.ts';
-import type { Db } from '../db/pool.ts';
+import { DEFAULT_POOL_SIZE, type Db } from '../db/pool.ts';
+import { alertsFirst, CONNECTIONS_KEPT_FOR_ALERTS, RequestGate } from './alertsFirst.ts';
 import type { Redis } from 'ioredis';
 import { createAccountAdminRouter } from '../accounts/adminRoutes.ts';
 import { createDeadLetterRouter } from '../jobs/deadLetterRoutes.ts';
@@ -109,6 +110,7 @@ export function createApp(parts: AppParts): express.Express {
     FHIR_PATH,
     ...audit,
     parts.authenticate,
+    alertsFirst(new RequestGate(DEFAULT_POOL_SIZE - CONNECTIONS_KEPT_FOR_ALERTS)),
     ...fhirBodyParsers(config.maxBodyBytes),
     createFhirHandler(fhirOptions)
   );
