@@ -27,15 +27,31 @@ export async function measureServerCpu(
   const started = Date.now();
   const serverBefore = serverPid ? processCpuMicros(serverPid) : undefined;
   const postgresBefore = cpuMicrosByPid(await backendPids(db, SERVER_APPLICATION_NAME));
+  // The pool closes idle connections and opens new ones during a long run: every backend seen is followed, and one
+  // that ends keeps its last reading (at most a second of its CPU is missed), instead of counting only those alive
+  // at the end.
+  const postgresLatest = new Map(postgresBefore);
+  const follow = async () => {
+    for (const [pid, micros] of cpuMicrosByPid(await backendPids(db, SERVER_APPLICATION_NAME))) {
+      postgresLatest.set(pid, micros);
+    }
+  };
+  let following = Promise.resolve();
+  const timer = setInterval(() => {
+    following = following.then(follow).catch(() => undefined);
+  }, 1000);
   return {
     async stop() {
+      clearInterval(timer);
       try {
-        const postgresAfter = cpuMicrosByPid(await backendPids(db, SERVER_APPLICATION_NAME));
+        await following;
+        await follow();
+        const postgresAfter = postgresLatest;
         const serverAfter = serverPid ? processCpuMicros(serverPid) : undefined;
         if (serverBefore === undefined || serverAfter === undefined) {
           return undefined;
         }
-        const postgres = cpuMicrosBetween(postgresBefore, postgresAfter);
+        const postgres = postgresAfter.size ? cpuMicrosBetween(postgresBefore, postgresAfter) : undefined;
         return {
           seconds: (Date.now() - started) / 1000,
           serverSeconds: (serverAfter - serverBefore) / 1e6,
