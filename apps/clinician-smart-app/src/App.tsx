@@ -30,7 +30,7 @@ function Frame(props: { session: SmartSession }) {
             </Group>
           </AppShell.Header>
           <AppShell.Main>
-            <Suspense fallback={<Loader aria-label="Loading" />}>
+            <Suspense fallback={<Loader role="status" aria-label="Loading" />}>
               <Routes>
                 <Route
                   path="/"

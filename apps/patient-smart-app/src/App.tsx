@@ -45,7 +45,7 @@ function Frame(props: { session: SmartSession }) {
               </Group>
             </AppShell.Header>
             <AppShell.Main className={classes.main}>
-              <Suspense fallback={<Loader aria-label="Loading" />}>
+              <Suspense fallback={<Loader role="status" aria-label="Loading" />}>
                 <Routes>
                   <Route path="/" element={<Navigate to={home} replace />} />
                   {pages.map(({ screen, Page }) => (

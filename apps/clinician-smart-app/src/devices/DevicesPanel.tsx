@@ -65,7 +65,7 @@ export function DevicesPanel(props: { patientId: string; refreshKey: number }) {
           {error}
         </Alert>
       ) : null}
-      {!devices && !error ? <Loader size="sm" aria-label="Loading devices" /> : null}
+      {!devices && !error ? <Loader size="sm" role="status" aria-label="Loading devices" /> : null}
       {devices?.length === 0 ? <Text>No devices are assigned to this patient.</Text> : null}
       {devices?.map((device) => (
         <Paper key={device.id} withBorder p="sm" component="article" aria-label={device.name} data-testid="device">

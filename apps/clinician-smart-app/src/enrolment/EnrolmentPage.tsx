@@ -240,7 +240,7 @@ export default function EnrolmentPage() {
     );
   }
   if (!options) {
-    return <Loader aria-label="Loading the programmes" />;
+    return <Loader role="status" aria-label="Loading the programmes" />;
   }
   const problemList = [...Object.values(problems), ...Object.values(timeProblems)];
   return (

@@ -119,7 +119,7 @@ export default function PatientPage() {
     );
   }
   if (!record) {
-    return <Loader aria-label="Loading the patient's record" />;
+    return <Loader role="status" aria-label="Loading the patient's record" />;
   }
   // An EHR launch for this patient with need_patient_banner=false: the EHR shows its own banner.
   const showBanner = launch.patient !== id || launch.needPatientBanner;

@@ -185,7 +185,7 @@ export function WorklistPage() {
       ) : null}
       {!shown ? (
         error ? null : (
-          <Loader aria-label="Loading the caseload" />
+          <Loader role="status" aria-label="Loading the caseload" />
         )
       ) : (
         <WorklistTable rows={shown} total={rows?.length ?? 0} now={loadedAt} />

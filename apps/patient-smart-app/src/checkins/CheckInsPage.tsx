@@ -197,7 +197,7 @@ export default function CheckInsPage() {
           <Text>{loadError}</Text>
         </Notice>
       ) : null}
-      {!checkIns && !loadError ? <Loader aria-label="Loading your check-ins" /> : null}
+      {!checkIns && !loadError ? <Loader role="status" aria-label="Loading your check-ins" /> : null}
       {checkIns && checkIns.length === 0 ? <Text>You have no check-ins to do.</Text> : null}
       {current ? (
         <Card withBorder padding="md">

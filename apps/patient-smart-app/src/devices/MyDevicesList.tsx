@@ -43,7 +43,7 @@ export function MyDevicesList() {
         Devices you have used
       </Title>
       {error ? <Text>We could not load your devices. {error}</Text> : null}
-      {!error && !devices ? <Loader size="sm" aria-label="Loading your devices" /> : null}
+      {!error && !devices ? <Loader size="sm" role="status" aria-label="Loading your devices" /> : null}
       {devices && devices.length === 0 ? <Text>None yet. Your devices show here after your first reading.</Text> : null}
       {devices && devices.length > 0 ? (
         <Stack component="ul" gap="sm" style={LIST}>

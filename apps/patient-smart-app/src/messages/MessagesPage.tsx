@@ -189,7 +189,7 @@ export default function MessagesPage() {
       <Text role="status" fw={newCount ? 700 : 400}>
         {newCount === 0 ? '' : newCount === 1 ? 'You have 1 new message.' : `You have ${newCount} new messages.`}
       </Text>
-      {!thread && !loadError ? <Loader aria-label="Loading your messages" /> : null}
+      {!thread && !loadError ? <Loader role="status" aria-label="Loading your messages" /> : null}
       {thread && thread.messages.length === 0 ? <Text>No messages yet.</Text> : null}
       {thread ? (
         <Stack

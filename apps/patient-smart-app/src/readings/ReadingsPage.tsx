@@ -84,7 +84,7 @@ export default function ReadingsPage() {
           <Text size="sm">{error}</Text>
         </Notice>
       ) : null}
-      {!readings && !error ? <Loader aria-label="Loading your readings" /> : null}
+      {!readings && !error ? <Loader role="status" aria-label="Loading your readings" /> : null}
       {readings && readings.length === 0 ? <Text>You have no readings in the last {HISTORY_DAYS} days.</Text> : null}
       {latest.length > 0 ? (
         <Stack gap="sm" component="section" aria-labelledby="latest-title">

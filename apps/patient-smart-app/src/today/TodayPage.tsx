@@ -116,7 +116,7 @@ export default function TodayPage() {
           <Text size="sm">{error} You can still add readings below.</Text>
         </Notice>
       ) : null}
-      {!data && !error ? <Loader aria-label="Loading your plan" /> : null}
+      {!data && !error ? <Loader role="status" aria-label="Loading your plan" /> : null}
       {data && tasks.length > 0 ? (
         <Stack gap="sm" component="section" aria-labelledby="todo-title">
           <Title order={2} size="h3" id="todo-title">
