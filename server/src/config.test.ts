@@ -55,6 +55,13 @@ describe('loadConfig', () => {
   test('malformed numbers are refused with the variable named', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ RPM_MAX_BODY_BYTES: '-1' })).toThrow(/RPM_MAX_BODY_BYTES/);
+    expect(() => loadConfig({ RPM_ALERT_BACKLOG_LIMIT_MS: '5s' })).toThrow(/RPM_ALERT_BACKLOG_LIMIT_MS/);
+  });
+
+  test('RPM_ALERT_BACKLOG_LIMIT_MS: readings wait while alerts are 5 s late by default; 0 never refuses', () => {
+    expect(loadConfig({}).jobs.alertBacklogLimitMs).toBe(5_000);
+    expect(loadConfig({ RPM_ALERT_BACKLOG_LIMIT_MS: '0' }).jobs.alertBacklogLimitMs).toBe(0);
+    expect(loadConfig({ RPM_ALERT_BACKLOG_LIMIT_MS: '2000' }).jobs.alertBacklogLimitMs).toBe(2_000);
   });
 
   test('RPM_FRAME_ANCESTORS: none by default; origins only (no path, http or https)', () => {

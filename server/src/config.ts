@@ -65,6 +65,11 @@ export interface JobsConfig {
   botWorkers: number;
   /** Deploy the project's own alert bots (bots/src/bots) and their Subscriptions at start-up. */
   builtInBots: boolean;
+  /**
+   * New readings are refused (503, Retry-After) while the oldest waiting bot run is older than this; 0: never.
+   * See server/README.md, "Under load: alerts first".
+   */
+  alertBacklogLimitMs: number;
 }
 
 /** One upstream OpenID Connect provider (RPM_UPSTREAM_OIDC is a JSON array of these). */
@@ -173,6 +178,7 @@ function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     botMemoryMb: positive('RPM_BOT_MEMORY_MB', 128),
     botWorkers: positive('RPM_BOT_WORKERS', 2),
     builtInBots: env.RPM_BUILT_IN_BOTS !== 'false',
+    alertBacklogLimitMs: intVar(env, 'RPM_ALERT_BACKLOG_LIMIT_MS', 5_000),
   };
 }
 

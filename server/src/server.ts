@@ -19,6 +19,7 @@ import { createApp, FHIR_PATH } from './http/app.ts';
 import { seedDemoData, type DemoCredentials } from './seed/demoData.ts';
 import { startBackgroundWork, type BackgroundDeps } from './background.ts';
 import { JobQueue } from './jobs/jobQueue.ts';
+import { watchAlertBacklog } from './jobs/alertBacklog.ts';
 import { attachWriteTriggers, WriteTriggers } from './subscriptions/writeTriggers.ts';
 import { botModule, deployBuiltInBots } from './bots/index.ts';
 import { notificationModule } from './notifications/index.ts';
@@ -63,6 +64,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       deadWorkerTimeoutMs: config.jobs.deadWorkerTimeoutSeconds * 1000,
     });
     await queue.migrate();
+    // Under load: new readings wait (503) while alert work is late; every instance reads the shared queue.
+    const alertBacklog =
+      config.jobs.alertBacklogLimitMs > 0 ? watchAlertBacklog(pool, config.jobs.schema) : undefined;
+    if (alertBacklog) {
+      closers.unshift(async () => alertBacklog.stop());
+    }
     const writeTriggers = new WriteTriggers({ queue, maxAttempts: config.jobs.deliveryMaxAttempts });
     attachWriteTriggers(pool, writeTriggers);
     const redis = await connectRedis(config.redisUrl);
@@ -109,6 +116,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       smartConfiguration: auth.smartConfiguration,
       clientAdmin: createClientAdminRouter({ pool, provider: auth.provider }),
       audit,
+      alertBacklog,
     });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;

@@ -6,6 +6,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { ServerConfig } from '../config.ts';
 import { DEFAULT_POOL_SIZE, type Db } from '../db/pool.ts';
 import { alertsFirst, CONNECTIONS_KEPT_FOR_ALERTS, RequestGate } from './alertsFirst.ts';
+import { refuseReadingsWhileAlertsLate } from './readingsWhileAlertsLate.ts';
+import type { AlertBacklog } from '../jobs/alertBacklog.ts';
 import type { Redis } from 'ioredis';
 import { createAccountAdminRouter } from '../accounts/adminRoutes.ts';
 import { createDeadLetterRouter } from '../jobs/deadLetterRoutes.ts';
@@ -41,6 +43,8 @@ export interface AppParts {
   smartConfiguration?: Record<string, unknown>;
   /** Audit: every FHIR API request (401s included) is recorded here when present. */
   audit?: AuditLog;
+  /** How late the alert pipeline is; with `config.jobs.alertBacklogLimitMs`, new readings wait while it is late. */
+  alertBacklog?: AlertBacklog;
 }
 
 export const FHIR_PATH = '/fhir/R4';
@@ -112,6 +116,9 @@ export function createApp(parts: AppParts): express.Express {
     parts.authenticate,
     alertsFirst(new RequestGate(DEFAULT_POOL_SIZE - CONNECTIONS_KEPT_FOR_ALERTS)),
     ...fhirBodyParsers(config.maxBodyBytes),
+    ...(parts.alertBacklog && config.jobs.alertBacklogLimitMs > 0
+      ? [refuseReadingsWhileAlertsLate(parts.alertBacklog, config.jobs.alertBacklogLimitMs)]
+      : []),
     createFhirHandler(fhirOptions)
   );
   if (parts.clientAdmin) {

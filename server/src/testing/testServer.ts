@@ -51,6 +51,9 @@ export async function startTestServer(env: NodeJS.ProcessEnv = {}): Promise<Runn
     RPM_JOB_SCHEMA: `jobs_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`,
     // The alert bots and their Subscription are deployed by the tests that need them (they apply database-wide).
     RPM_BUILT_IN_BOTS: 'false',
+    // Readings are never refused for late alerts, so a loaded CI machine cannot turn a test's readings away; the
+    // tests of that refusal (http/readingsWhileAlertsLate.test.ts and the outbox's) set a limit.
+    RPM_ALERT_BACKLOG_LIMIT_MS: '0',
     ...env,
   });
   const server = await startServer(config);
