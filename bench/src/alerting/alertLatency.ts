@@ -23,6 +23,8 @@ export interface AlertLatencies {
   /** Red readings whose patient had more than one alert. */
   duplicated: number;
   toDetectedIssue: LatencySummary;
+  /** From the device's first send (before any 503 and resend) to the DetectedIssue's commit. */
+  sentToDetectedIssue: LatencySummary;
   toWebSocket: LatencySummary;
   /** Seconds from the end of the stream until the last alert was found (the backlog it left). */
   drainSeconds: number;
@@ -59,6 +61,7 @@ export async function measureAlertLatency(
   const streamEnded = Date.now();
   const pending = new Map(reds.map((r) => [r.observationId, r]));
   const toDetectedIssue: number[] = [];
+  const sentToDetectedIssue: number[] = [];
   let duplicated = 0;
   let lastFound = streamEnded;
   const deadline = streamEnded + timeoutSeconds * 1000;
@@ -77,6 +80,7 @@ export async function measureAlertLatency(
         duplicated++;
       }
       toDetectedIssue.push(Date.parse(first.meta?.lastUpdated as string) - reading.committedAtMs);
+      sentToDetectedIssue.push(Date.parse(first.meta?.lastUpdated as string) - reading.firstSentAtMs);
     }
     if (pending.size > 0) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -94,6 +98,7 @@ export async function measureAlertLatency(
     waitSeconds: timeoutSeconds,
     duplicated,
     toDetectedIssue: summarise(toDetectedIssue),
+    sentToDetectedIssue: summarise(sentToDetectedIssue),
     toWebSocket: summarise(toWebSocket),
     drainSeconds: (lastFound - streamEnded) / 1000,
   };

@@ -20,7 +20,7 @@ export function alertingRows(result: AlertingResult | undefined, offeredRate: nu
   return [
     {
       metric: `Sustained readings committed (single POSTs, ${formatInteger(result.patients)} patients, ${offeredRate}/s offered)`,
-      value: `${formatInteger(stream.committedPerSecond)} obs/s (${formatInteger(stream.committed)} of ${formatInteger(stream.offered)} in ${stream.elapsedSeconds.toFixed(1)} s, ${formatInteger(stream.failed)} failed)`,
+      value: `${formatInteger(stream.committedPerSecond)} obs/s (${formatInteger(stream.committed)} of ${formatInteger(stream.offered)} in ${stream.elapsedSeconds.toFixed(1)} s, ${formatInteger(stream.failed)} failed; ${formatInteger(stream.refused)} answers 503 while alerts ran late, ${formatInteger(stream.resent)} readings resent)`,
       target: `≥ ${ALERTING_TARGETS.ratePerSecond} obs/s`,
       result: stream.committedPerSecond >= ALERTING_TARGETS.ratePerSecond && stream.failed === 0 ? 'PASS' : 'FAIL',
     },
@@ -32,6 +32,12 @@ export function alertingRows(result: AlertingResult | undefined, offeredRate: nu
         latencies.toDetectedIssue.count > 0 && latencies.toDetectedIssue.p95 <= ALERTING_TARGETS.toDetectedIssueP95Ms
           ? 'PASS'
           : 'FAIL',
+    },
+    {
+      metric: "Red reading's first send by the device → its DetectedIssue's commit (includes waiting after a 503)",
+      value: latency(latencies.sentToDetectedIssue),
+      target: 'context',
+      result: '',
     },
     {
       metric: "Red reading's commit → websocket notification of its alert",

@@ -1,4 +1,4 @@
-// Posts single readings at a fixed rate, as devices do, and records each one's commit time (meta.lastUpdated).
+// Posts single readings at a fixed rate, as devices do (resending after a 503), and records each one's commit time.
 import type { Observation } from '@medplum/fhirtypes';
 import type { FhirClient } from '../fhirClient.ts';
 import type { MonitoredPatient } from '../generateObservations.ts';
@@ -10,7 +10,7 @@ export interface StreamOptions {
   seconds: number;
   /** Share of readings that are red (each to a patient who gets no other red reading). */
   redShare: number;
-  /** Most requests outstanding at once; past it the stream falls behind its rate (and the report shows it). */
+  /** Most requests outstanding at once; past it readings wait at the device for a free one (and are late). */
   maxInFlight: number;
 }
 
@@ -19,6 +19,8 @@ export interface CommittedReading {
   patientId: string;
   /** The server's commit time (meta.lastUpdated), ms since the epoch. */
   committedAtMs: number;
+  /** When the device first sent it (before any 503 and resend), ms since the epoch, same clock. */
+  firstSentAtMs: number;
   red: boolean;
 }
 
@@ -26,14 +28,46 @@ export interface StreamResult {
   readings: CommittedReading[];
   offered: number;
   failed: number;
+  /** 503 answers (alerts running late: the reading was not stored and was sent again after Retry-After). */
+  refused: number;
+  /** Readings that needed at least one resend. */
+  resent: number;
   errors: string[];
   /** From the first request to the last response. */
   elapsedSeconds: number;
 }
 
+/** Longest a device keeps resending one reading before the bench counts it as failed. */
+const RESEND_FOR_MS = 600_000;
+
+/** At most `limit` requests in flight; the others wait in arrival order. */
+function requestSlots(limit: number) {
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async take(): Promise<void> {
+      if (inFlight < limit) {
+        inFlight++;
+        return;
+      }
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    give(): void {
+      const next = waiting.shift();
+      if (next) {
+        next(); // handed over: inFlight unchanged
+      } else {
+        inFlight--;
+      }
+    },
+  };
+}
+
 /**
- * Open-loop: reading i is due at start + i / rate and is sent as soon as it is due and a slot is free. Red
- * readings go to patients from the end of the list, one each; normal readings rotate over the others.
+ * Open-loop: reading i is due at start + i / rate and is sent as soon as it is due and a request slot is free. Red
+ * readings go to patients from the end of the list, one each; normal readings rotate over the others. A `503` (the
+ * server refuses readings while its alerts run late) is answered as a device does: the same reading is sent again
+ * after Retry-After (plus up to half again, so that devices do not return all at once), without holding a slot.
  */
 export async function streamReadings(
   client: FhirClient,
@@ -48,28 +82,56 @@ export async function streamReadings(
   const authorization = await client.authorizationHeader();
   const readings: CommittedReading[] = [];
   const errors: string[] = [];
+  const slots = requestSlots(options.maxInFlight);
   let failed = 0;
-  let inFlight = 0;
+  let refused = 0;
+  let resent = 0;
   let redSent = 0;
   const started = Date.now();
   let lastResponse = started;
+  const fail = (message: string): void => {
+    failed++;
+    if (errors.length < 5) {
+      errors.push(message);
+    }
+  };
   const send = async (i: number): Promise<void> => {
     const red = redSent < reds && i >= Math.round(redSent * redEvery);
     const patient = red ? redPatients[redSent++] : normalPatients[i % normalPatients.length];
-    const body = red ? redReading(patient.id, new Date()) : normalReading(patient.id, i, new Date());
-    try {
-      const response = await fetch(`${client.fhirBaseUrl}/Observation`, {
-        method: 'POST',
-        headers: { authorization, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const text = await response.text();
-      if (response.status !== 201) {
-        failed++;
-        if (errors.length < 5) {
-          errors.push(`POST Observation answered ${response.status}: ${text.slice(0, 200)}`);
+    const firstSentAtMs = Date.now();
+    const body = JSON.stringify(red ? redReading(patient.id, new Date()) : normalReading(patient.id, i, new Date()));
+    for (let attempt = 0; ; attempt++) {
+      await slots.take();
+      let status: number;
+      let text: string;
+      let retryAfter: string | null;
+      try {
+        const response = await fetch(`${client.fhirBaseUrl}/Observation`, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
+        status = response.status;
+        retryAfter = response.headers.get('retry-after');
+        text = await response.text();
+      } catch (err) {
+        fail(`POST Observation failed: ${(err as Error).message}`);
+        return;
+      } finally {
+        slots.give();
+        lastResponse = Date.now();
+      }
+      if (status === 503 && retryAfter !== null && Date.now() - firstSentAtMs < RESEND_FOR_MS) {
+        refused++;
+        if (attempt === 0) {
+          resent++;
         }
+        await new Promise((r) => setTimeout(r, Number(retryAfter) * 1000 * (1 + Math.random() / 2)));
+        continue;
+      }
+      if (status !== 201) {
+        fail(`POST Observation answered ${status}: ${text.slice(0, 200)}`);
         return;
       }
       const created = JSON.parse(text) as Observation;
@@ -77,15 +139,10 @@ export async function streamReadings(
         observationId: created.id as string,
         patientId: patient.id,
         committedAtMs: Date.parse(created.meta?.lastUpdated as string),
+        firstSentAtMs,
         red,
       });
-    } catch (err) {
-      failed++;
-      if (errors.length < 5) {
-        errors.push(`POST Observation failed: ${(err as Error).message}`);
-      }
-    } finally {
-      lastResponse = Date.now();
+      return;
     }
   };
   const pending = new Set<Promise<void>>();
@@ -95,20 +152,23 @@ export async function streamReadings(
     if (wait > 0) {
       await new Promise((r) => setTimeout(r, wait));
     }
-    while (inFlight >= options.maxInFlight) {
-      await Promise.race(pending);
-    }
-    inFlight++;
-    const request = send(i).finally(() => {
-      inFlight--;
-      pending.delete(request);
-    });
+    const request = send(i).finally(() => pending.delete(request));
     pending.add(request);
     if (i > 0 && i % Math.round(options.rate * 10) === 0) {
       const seconds = (Date.now() - started) / 1000;
-      console.log(`[alerting]   ${i.toLocaleString('en-GB')} readings offered in ${seconds.toFixed(1)} s`);
+      console.log(
+        `[alerting]   ${i.toLocaleString('en-GB')} readings offered in ${seconds.toFixed(1)} s (${refused.toLocaleString('en-GB')} answers 503 so far)`
+      );
     }
   }
   await Promise.all(pending);
-  return { readings, offered: total, failed, errors, elapsedSeconds: (lastResponse - started) / 1000 };
+  return {
+    readings,
+    offered: total,
+    failed,
+    refused,
+    resent,
+    errors,
+    elapsedSeconds: (lastResponse - started) / 1000,
+  };
 }

@@ -163,7 +163,10 @@ function ReadingForm(props: { vital: VitalSign }) {
         ) : null}
         {result?.kind === 'waiting' ? (
           <Notice kind="waiting" title="Saved on your phone: waiting to send">
-            <Text size="sm">Your reading ({result.summary}) is saved. It will be sent when you are back online.</Text>
+            <Text size="sm">
+              Your reading ({result.summary}) is saved on your phone. It will be sent automatically, so you do not need
+              to enter it again.
+            </Text>
           </Notice>
         ) : null}
       </div>

@@ -150,7 +150,7 @@ export default function DevicesPage() {
             {step.words}.{' '}
             {step.state === 'sent'
               ? 'Your care team can see it now.'
-              : 'It will be sent when your phone is back online.'}
+              : 'It will be sent automatically, so you do not need to measure again.'}
           </Text>
           <Button mt="sm" variant="outline" onClick={() => setStep({ kind: 'choose' })}>
             Read another device

@@ -19,7 +19,7 @@ export function OutboxList() {
       {waiting.length > 0 ? (
         <Notice kind="waiting" title={`${waiting.length} waiting to send`}>
           <Stack gap="xs">
-            <Text size="sm">These readings are saved on your phone. They will be sent when you are back online.</Text>
+            <Text size="sm">These readings are saved on your phone and will be sent automatically.</Text>
             <ul data-testid="waiting-readings" style={{ margin: 0, paddingLeft: '1.25rem' }}>
               {waiting.map((item) => (
                 <li key={item.id}>

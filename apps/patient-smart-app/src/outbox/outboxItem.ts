@@ -92,12 +92,28 @@ function outcomeOf(err: unknown): OperationOutcome | undefined {
 }
 
 /**
+ * FHIR issue types of the `transient` group: the same content may be sent again once the problem has passed (a busy
+ * server answers `throttled` with 503, an unavailable database `transient`). MedplumClient does not keep the HTTP
+ * status of an error, so these codes are how a 5xx is told from a 4xx.
+ */
+const TRANSIENT_ISSUES = new Set([
+  'transient',
+  'lock-error',
+  'no-store',
+  'exception',
+  'timeout',
+  'throttled',
+  'incomplete',
+]);
+
+/**
  * `refused`: the server answered 4xx (the reading is wrong, or not allowed) and will answer the same again;
- * `retry`: no answer (offline), a server problem (5xx), or a 401/408/429 that passes with time or a new token.
+ * `retry`: no answer (offline), a server problem (5xx, or a transient issue), or a 401/408/429 that passes with time
+ * or a new token.
  */
 export function failureKind(err: unknown): 'refused' | 'retry' {
   const outcome = outcomeOf(err);
-  if (!outcome) {
+  if (!outcome || outcome.issue?.some((issue) => TRANSIENT_ISSUES.has(issue.code))) {
     return 'retry';
   }
   const status = statusOf(outcome);

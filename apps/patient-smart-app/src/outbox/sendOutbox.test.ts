@@ -2,7 +2,7 @@
 import { MedplumClient } from '@medplum/core';
 import type { Device, Observation, Patient } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
-import { freePort, useTestServer } from '../../../../server/src/testing/testServer.ts';
+import { freePort, useTestServer, type TestServerContext } from '../../../../server/src/testing/testServer.ts';
 import { issueUserToken } from '../../../../server/src/testing/userTokens.ts';
 import { hex } from '../bluetooth/testBytes.ts';
 import { pairedDeviceResource } from '../devices/deviceResource.ts';
@@ -22,16 +22,22 @@ import { sendDueItems } from './sendOutbox.ts';
 
 const ctx = useTestServer();
 
-async function patientClient(baseUrl?: string): Promise<{ medplum: MedplumClient; patient: string }> {
-  const patient = await ctx.medplum.createResource<Patient>({ resourceType: 'Patient', name: [{ family: 'Outbox' }] });
-  const token = await issueUserToken(ctx.server, {
+async function patientClient(
+  baseUrl?: string,
+  server: TestServerContext = ctx
+): Promise<{ medplum: MedplumClient; patient: string }> {
+  const patient = await server.medplum.createResource<Patient>({
+    resourceType: 'Patient',
+    name: [{ family: 'Outbox' }],
+  });
+  const token = await issueUserToken(server.server, {
     accountId: `outbox-${patient.id}`,
     scope: 'patient/*.cruds',
     role: 'patient',
     fhirUser: `Patient/${patient.id}`,
     patient: patient.id,
   });
-  const medplum = new MedplumClient({ baseUrl: baseUrl ?? `${ctx.server.baseUrl}/`, fetch, cacheTime: 0 });
+  const medplum = new MedplumClient({ baseUrl: baseUrl ?? `${server.server.baseUrl}/`, fetch, cacheTime: 0 });
   medplum.setAccessToken(token);
   return { medplum, patient: `Patient/${patient.id}` };
 }
@@ -113,6 +119,37 @@ describe('sendDueItems', () => {
     const [sent] = await sendDueItems(store, medplum, waiting.nextAttemptAt);
     expect(sent.state).toBe('sent');
     expect(await countByIdentifier(reading.id)).toHaveLength(1);
+  });
+});
+
+describe('sendDueItems to a server whose alerts run late', () => {
+  // No instance runs this server's jobs, so a bot run queued by the test stays late: readings get 503 (throttled).
+  const busy = useTestServer({ RPM_RUN_JOBS: 'false', RPM_ALERT_BACKLOG_LIMIT_MS: '1000' });
+
+  test('the refused reading waits on the phone (not "not accepted"), then goes once alerts have caught up', async () => {
+    const { patient, medplum } = await patientClient(undefined, busy);
+    const schema = busy.server.config.jobs.schema;
+    await busy.server.pool.query(
+      `SELECT "${schema}".add_job('execute-bot', '{}'::json, run_at => now() - interval '30 seconds')`
+    );
+    await new Promise((r) => setTimeout(r, 1_200)); // the server samples its queue twice a second
+    const store = new MemoryOutboxStore();
+    const now = Date.now();
+    const reading = item(patient, 'temperature', { temperature: '38.1' }, now);
+    await store.put(reading);
+
+    const [waiting] = await sendDueItems(store, medplum, now);
+    expect(waiting).toMatchObject({ state: 'waiting', attempts: 1 });
+    expect(waiting.problem).toMatch(/not stored: send it again after \d+ s/);
+    const stored = () =>
+      busy.medplum.searchResources('Observation', { identifier: `${READING_IDENTIFIER_SYSTEM}|${reading.id}` });
+    expect(await stored()).toHaveLength(0);
+
+    await busy.server.pool.query(`DELETE FROM "${schema}"._private_jobs`);
+    await new Promise((r) => setTimeout(r, 1_200));
+    const [sent] = await sendDueItems(store, medplum, waiting.nextAttemptAt);
+    expect(sent.state).toBe('sent');
+    expect(await stored()).toHaveLength(1);
   });
 });
 
@@ -288,5 +325,14 @@ describe('outbox rules', () => {
     expect([400, 403, 404, 409, 422].map((s) => failureKind(outcome(s)))).toEqual(Array(5).fill('refused'));
     expect([401, 408, 429, 500, 503].map((s) => failureKind(outcome(s)))).toEqual(Array(5).fill('retry'));
     expect(failureKind(new TypeError('Failed to fetch'))).toBe('retry');
+    // As MedplumClient hands them over: no HTTP status, only the issue type (transient ones are retried).
+    const issue = (code: 'throttled' | 'transient' | 'exception' | 'invalid' | 'forbidden') => ({
+      resourceType: 'OperationOutcome' as const,
+      issue: [{ severity: 'error' as const, code }],
+    });
+    expect((['throttled', 'transient', 'exception'] as const).map((c) => failureKind(issue(c)))).toEqual(
+      Array(3).fill('retry')
+    );
+    expect([failureKind(issue('invalid')), failureKind(issue('forbidden'))]).toEqual(['refused', 'refused']);
   });
 });
