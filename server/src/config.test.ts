@@ -58,10 +58,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RPM_ALERT_BACKLOG_LIMIT_MS: '5s' })).toThrow(/RPM_ALERT_BACKLOG_LIMIT_MS/);
   });
 
-  test('RPM_ALERT_BACKLOG_LIMIT_MS: readings wait while alerts are 5 s late by default; 0 never refuses', () => {
-    expect(loadConfig({}).jobs.alertBacklogLimitMs).toBe(5_000);
+  test('RPM_ALERT_BACKLOG_LIMIT_MS: readings wait once alerts are 0.5 s late by default; 0 never', () => {
+    expect(loadConfig({}).jobs.alertBacklogLimitMs).toBe(500);
     expect(loadConfig({ RPM_ALERT_BACKLOG_LIMIT_MS: '0' }).jobs.alertBacklogLimitMs).toBe(0);
     expect(loadConfig({ RPM_ALERT_BACKLOG_LIMIT_MS: '2000' }).jobs.alertBacklogLimitMs).toBe(2_000);
+    expect(loadConfig({}).jobs.readingHoldMs).toBe(5_000);
+    expect(loadConfig({ RPM_READING_HOLD_MS: '0' }).jobs.readingHoldMs).toBe(0);
   });
 
   test('RPM_FRAME_ANCESTORS: none by default; origins only (no path, http or https)', () => {

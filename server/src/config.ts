@@ -66,10 +66,12 @@ export interface JobsConfig {
   /** Deploy the project's own alert bots (bots/src/bots) and their Subscriptions at start-up. */
   builtInBots: boolean;
   /**
-   * New readings are refused (503, Retry-After) while the oldest waiting bot run is older than this; 0: never.
+   * New readings are held, then refused (503, Retry-After), while the oldest waiting bot run is older than this; 0: never.
    * See server/README.md, "Under load: alerts first".
    */
   alertBacklogLimitMs: number;
+  /** How long such a reading (a single Observation write) is held, waiting for alerts to catch up, before its 503. */
+  readingHoldMs: number;
 }
 
 /** One upstream OpenID Connect provider (RPM_UPSTREAM_OIDC is a JSON array of these). */
@@ -178,7 +180,8 @@ function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     botMemoryMb: positive('RPM_BOT_MEMORY_MB', 128),
     botWorkers: positive('RPM_BOT_WORKERS', 2),
     builtInBots: env.RPM_BUILT_IN_BOTS !== 'false',
-    alertBacklogLimitMs: intVar(env, 'RPM_ALERT_BACKLOG_LIMIT_MS', 5_000),
+    alertBacklogLimitMs: intVar(env, 'RPM_ALERT_BACKLOG_LIMIT_MS', 500),
+    readingHoldMs: intVar(env, 'RPM_READING_HOLD_MS', 5_000),
   };
 }
 

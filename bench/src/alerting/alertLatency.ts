@@ -30,7 +30,7 @@ export interface AlertLatencies {
   drainSeconds: number;
 }
 
-function summarise(samples: number[]): LatencySummary {
+export function summarise(samples: number[]): LatencySummary {
   const [p50, p95, p99] = percentiles(samples, [50, 95, 99]);
   return { count: samples.length, p50, p95, p99, max: samples.length ? Math.max(...samples) : Number.NaN };
 }

@@ -8,14 +8,25 @@ import { vacuumAnalyze } from '../vacuumAnalyze.ts';
 import { measureServerCpu, type ServerCpu } from './serverCpu.ts';
 import { loadPatients } from '../loadPatients.ts';
 import type { BenchOptions } from '../options.ts';
-import { measureAlertLatency, waitForWarmupAlerts, type AlertLatencies } from './alertLatency.ts';
+import {
+  measureAlertLatency,
+  summarise,
+  waitForWarmupAlerts,
+  type AlertLatencies,
+  type LatencySummary,
+} from './alertLatency.ts';
 import { listenForAlerts } from './alertWebSocket.ts';
 import { enrolPatients } from './enrolPatients.ts';
 import { streamReadings, type StreamResult } from './streamReadings.ts';
 
 export interface AlertingResult {
   patients: number;
-  stream: Omit<StreamResult, 'readings'> & { committed: number; committedPerSecond: number };
+  stream: Omit<StreamResult, 'readings'> & {
+    committed: number;
+    committedPerSecond: number;
+    /** Every reading's first send → its commit: how long devices waited (held by the server, resent after a 503). */
+    sentToCommit: LatencySummary;
+  };
   latencies: AlertLatencies;
   websocketNotifications: number;
   /** CPU the server and its PostgreSQL backends spent on the measured readings, from the stream's start until their alerts. */
@@ -88,7 +99,12 @@ export async function runAlertingScenario(
   const { readings, ...rest } = stream;
   return {
     patients: measuredPatients.length,
-    stream: { ...rest, committed: readings.length, committedPerSecond: readings.length / stream.elapsedSeconds },
+    stream: {
+      ...rest,
+      committed: readings.length,
+      committedPerSecond: readings.length / stream.elapsedSeconds,
+      sentToCommit: summarise(readings.map((r) => r.committedAtMs - r.firstSentAtMs)),
+    },
     latencies,
     websocketNotifications: listener.notifications,
     cpu: used,

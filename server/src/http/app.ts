@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { ServerConfig } from '../config.ts';
 import { DEFAULT_POOL_SIZE, type Db } from '../db/pool.ts';
 import { alertsFirst, CONNECTIONS_KEPT_FOR_ALERTS, RequestGate } from './alertsFirst.ts';
-import { refuseReadingsWhileAlertsLate } from './readingsWhileAlertsLate.ts';
+import { readingAdmission } from './readingsWhileAlertsLate.ts';
 import type { AlertBacklog } from '../jobs/alertBacklog.ts';
 import type { Redis } from 'ioredis';
 import { createAccountAdminRouter } from '../accounts/adminRoutes.ts';
@@ -108,17 +108,21 @@ export function createApp(parts: AppParts): express.Express {
       sendOutcome(res, outcomeOf(err));
     }
   });
+  // Under load: while alerts run late, readings are held (by path) or refused (Bundles, known after the body is read).
+  const admission =
+    parts.alertBacklog && config.jobs.alertBacklogLimitMs > 0
+      ? readingAdmission(parts.alertBacklog, config.jobs.alertBacklogLimitMs, config.jobs.readingHoldMs)
+      : undefined;
   // Audit: mounted before authentication so that refused requests are recorded too.
   const audit = parts.audit ? [auditRequests(parts.audit)] : [];
   app.use(
     FHIR_PATH,
     ...audit,
     parts.authenticate,
+    ...(admission ? [admission.holdByPath] : []),
     alertsFirst(new RequestGate(DEFAULT_POOL_SIZE - CONNECTIONS_KEPT_FOR_ALERTS)),
     ...fhirBodyParsers(config.maxBodyBytes),
-    ...(parts.alertBacklog && config.jobs.alertBacklogLimitMs > 0
-      ? [refuseReadingsWhileAlertsLate(parts.alertBacklog, config.jobs.alertBacklogLimitMs)]
-      : []),
+    ...(admission ? [admission.refuseBundles] : []),
     createFhirHandler(fhirOptions)
   );
   if (parts.clientAdmin) {

@@ -1,11 +1,11 @@
-// While alerts run late, readings get 503 + Retry-After and are not stored; everything else goes on; bots pass.
-import type { Bundle, Observation, OperationOutcome } from '@medplum/fhirtypes';
+// While alerts run late, readings wait, then get 503 + Retry-After, and are not stored; everything else goes on.
+import type { Bundle, Observation, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { AlertBacklog } from '../jobs/alertBacklog.ts';
 import { useTestServer } from '../testing/testServer.ts';
-import { refuseReadingsWhileAlertsLate, writesObservation } from './readingsWhileAlertsLate.ts';
+import { readingAdmission, writesObservation } from './readingsWhileAlertsLate.ts';
 
 describe('writesObservation', () => {
   const reading: Observation = { resourceType: 'Observation', status: 'final', code: { text: 'pulse' } };
@@ -57,54 +57,143 @@ describe('writesObservation', () => {
   });
 });
 
-describe('refuseReadingsWhileAlertsLate (middleware)', () => {
+/** A backlog the test sets and samples by hand (the real one is tested in jobs/alertBacklog.test.ts and below). */
+function handBacklog(initial: number | undefined) {
+  let late = initial;
+  const listeners = new Set<(late: number | undefined) => void>();
+  const backlog: AlertBacklog = {
+    lateMs: () => late,
+    sample: async () => late,
+    onSample: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stop: () => undefined,
+  };
+  /** Sets the backlog and "samples" it, as the watcher does twice a second. */
+  const set = (value: number | undefined) => {
+    late = value;
+    listeners.forEach((listener) => listener(value));
+  };
+  return { backlog, set };
+}
+
+describe('readingAdmission (middleware)', () => {
   let close: (() => void) | undefined;
   afterEach(() => close?.());
 
-  /** The middleware in front of a handler that says "stored", with the caller named by a header. */
-  async function server(late: number | undefined) {
-    const backlog: AlertBacklog = { lateMs: () => late, sample: async () => late, stop: () => undefined };
+  /** Both middlewares as app.ts mounts them, before a handler that counts what it stored; caller from a header. */
+  async function server(late: number | undefined, holdMs = 60_000) {
+    const { backlog, set } = handBacklog(late);
+    const admission = readingAdmission(backlog, 5_000, holdMs);
+    const stored: string[] = [];
     const app = express();
     app.use((req, res, next) => {
       res.locals.caller = { clientId: String(req.headers['x-client']), scopes: [], expiresAt: 0 };
       next();
     });
-    app.use(express.json(), refuseReadingsWhileAlertsLate(backlog, 5_000));
-    app.use((_req, res) => void res.status(201).send('stored'));
+    app.use(admission.holdByPath, express.json(), admission.refuseBundles);
+    app.use((req, res) => {
+      stored.push(`${req.method} ${req.path}`);
+      res.status(201).send('stored');
+    });
     const listener = app.listen(0);
     await new Promise((r) => listener.once('listening', r));
     close = () => listener.close();
     const base = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
-    return (client: string) =>
-      fetch(`${base}/Observation`, {
+    const send = (client: string, path = '/Observation', body: unknown = {}, signal?: AbortSignal) =>
+      fetch(`${base}${path}`, {
         method: 'POST',
         headers: { 'x-client': client, 'content-type': 'application/json' },
-        body: '{}',
+        body: JSON.stringify(body),
+        signal,
       });
+    const heldCount = async (n: number) => {
+      for (let i = 0; i < 100 && admission.held < n; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return admission.held;
+    };
+    return { admission, set, stored, send, heldCount };
   }
 
-  test("the server's own bots are never refused (their writes are the alerts)", async () => {
-    const post = await server(30_000);
-    expect((await post('bot-rpm-observation-alerts')).status).toBe(201);
-    expect((await post('gateway')).status).toBe(503);
+  test('while alerts are late a reading waits, and goes on (in arrival order) once a sample finds them in time', async () => {
+    const s = await server(30_000);
+    const first = s.send('gateway');
+    expect(await s.heldCount(1)).toBe(1);
+    const second = s.send('gateway', '/Observation', { n: 2 });
+    expect(await s.heldCount(2)).toBe(2);
+    s.set(12_000); // still late: still held
+    expect(s.admission.held).toBe(2);
+    expect(s.stored).toEqual([]);
+    s.set(1_000);
+    expect((await first).status).toBe(201);
+    expect((await second).status).toBe(201);
+    expect(s.stored).toEqual(['POST /Observation', 'POST /Observation']);
+    expect(s.admission.held).toBe(0);
   });
 
-  test('at or under the limit, or with the backlog unknown, readings are taken', async () => {
-    expect((await (await server(5_000))('gateway')).status).toBe(201);
-    close?.();
-    expect((await (await server(undefined))('gateway')).status).toBe(201);
+  test('a reading still held at its deadline gets 503, Retry-After and nothing stored', async () => {
+    const s = await server(30_000, 50);
+    const reading = s.send('gateway');
+    expect(await s.heldCount(1)).toBe(1);
+    await new Promise((r) => setTimeout(r, 80));
+    s.set(9_400);
+    const refused = await reading;
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('10');
+    const outcome = (await refused.json()) as OperationOutcome;
+    expect(outcome.issue?.[0]).toMatchObject({ severity: 'error', code: 'throttled' });
+    expect(outcome.issue?.[0].details?.text).toBe(
+      'Alerts are running 9 s behind, so new readings are not accepted for now. This reading was not stored: send it again after 10 s.'
+    );
+    expect(s.stored).toEqual([]);
   });
 
-  test('Retry-After follows how late alerts are, from 1 s to at most 60 s', async () => {
-    expect((await (await server(5_001))('gateway')).headers.get('retry-after')).toBe('6');
-    close?.();
-    expect((await (await server(600_000))('gateway')).headers.get('retry-after')).toBe('60');
+  test("the server's own bots, reads and writes of other types are never held; nor anything when alerts are in time", async () => {
+    const s = await server(30_000);
+    expect((await s.send('bot-rpm-observation-alerts')).status).toBe(201);
+    expect((await s.send('gateway', '/Observation/_search')).status).toBe(201);
+    expect((await s.send('clinician-app', '/DetectedIssue/a1/$acknowledge')).status).toBe(201);
+    expect((await s.send('gateway', '/', { resourceType: 'Bundle', type: 'transaction', entry: [] })).status).toBe(201);
+    s.set(5_000);
+    expect((await s.send('gateway')).status).toBe(201);
+    s.set(undefined); // the queue could not be read: no refusal on its account
+    expect((await s.send('gateway')).status).toBe(201);
+  });
+
+  test('a Bundle with a reading is refused at once while alerts are late (it is past the gate by then)', async () => {
+    const s = await server(8_000);
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: { resourceType: 'Observation' }, request: { method: 'POST', url: 'Observation' } }],
+    };
+    const refused = await s.send('gateway', '/', bundle);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('8');
+    s.set(600_000);
+    expect((await s.send('gateway', '/', bundle)).headers.get('retry-after')).toBe('60');
+    expect(s.stored).toEqual([]);
+  });
+
+  test('a held reading whose client gave up is dropped, not handled', async () => {
+    const s = await server(30_000);
+    const abort = new AbortController();
+    const gone = s.send('gateway', '/Observation', {}, abort.signal).catch(() => 'aborted');
+    expect(await s.heldCount(1)).toBe(1);
+    abort.abort();
+    expect(await gone).toBe('aborted');
+    await new Promise((r) => setTimeout(r, 50));
+    s.set(0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.stored).toEqual([]);
   });
 });
 
 describe('on a real server whose alert jobs wait', () => {
   // No instance runs the jobs, so a bot run queued by the test stays waiting: the alerts are "late".
-  const ctx = useTestServer({ RPM_RUN_JOBS: 'false', RPM_ALERT_BACKLOG_LIMIT_MS: '2000' });
+  const ctx = useTestServer({ RPM_RUN_JOBS: 'false', RPM_ALERT_BACKLOG_LIMIT_MS: '2000', RPM_READING_HOLD_MS: '2500' });
   const schema = () => ctx.server.config.jobs.schema;
   afterEach(async () => {
     await ctx.server.pool.query(`DELETE FROM "${schema()}"._private_jobs`);
@@ -116,87 +205,87 @@ describe('on a real server whose alert jobs wait', () => {
     code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }], text },
     valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
   });
+  const transaction = (...entries: Resource[]): Bundle => ({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: entries.map((resource) => ({ resource, request: { method: 'POST', url: resource.resourceType } })),
+  });
+  const post = (path: string, body: Resource) => ctx.api(path, { method: 'POST', body: JSON.stringify(body) });
 
-  async function stored(text: string): Promise<number> {
-    const res = await ctx.api(`Observation?code:text=${encodeURIComponent(text)}&_summary=count`);
+  async function stored(query: string): Promise<number> {
+    const res = await ctx.api(`${query}&_summary=count`);
     expect(res.status).toBe(200);
     return ((await res.json()) as Bundle).total as number;
   }
+  const readings = (text: string) => stored(`Observation?code:text=${encodeURIComponent(text)}`);
 
-  /** POSTs until the answer is `status` (the backlog is sampled twice a second). */
-  async function postUntil(body: Observation, status: number): Promise<Response> {
+  /** A late bot run, and a wait until the server has sampled it (a Bundle with a reading is refused at once). */
+  async function alertsLate(): Promise<void> {
+    await ctx.server.pool.query(
+      `SELECT "${schema()}".add_job('execute-bot', '{}'::json, run_at => now() - interval '9 seconds')`
+    );
     const deadline = Date.now() + 5_000;
-    for (;;) {
-      const res = await ctx.api('Observation', { method: 'POST', body: JSON.stringify(body) });
-      if (res.status === status || Date.now() > deadline) {
-        return res;
-      }
-      await res.body?.cancel();
+    while ((await post('', transaction(reading('late-alerts-probe')))).status !== 503 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  test('a reading is refused with 503, Retry-After and a throttled OperationOutcome, and is not stored', async () => {
-    await ctx.server.pool.query(
-      `SELECT "${schema()}".add_job('execute-bot', '{}'::json, run_at => now() - interval '9 seconds')`
-    );
-    // Probes until the sampler has seen the late job, then the reading under test.
-    expect((await postUntil(reading('late-alerts-probe'), 503)).status).toBe(503);
-    const refused = await ctx.api('Observation', { method: 'POST', body: JSON.stringify(reading('late-alerts-1')) });
+  /** The answer to `request` if it comes within `ms`, else 'no answer yet'. */
+  const within = (request: Promise<Response>, ms: number) =>
+    Promise.race([request, new Promise<'no answer yet'>((r) => setTimeout(() => r('no answer yet'), ms))]);
+
+  test('a reading is held, then refused with 503, Retry-After and a throttled OperationOutcome; nothing stored', async () => {
+    await alertsLate();
+    const started = Date.now();
+    const request = post('Observation', reading('late-alerts-1'));
+    expect(await within(request, 1_000)).toBe('no answer yet');
+    const refused = await request;
     expect(refused.status).toBe(503);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_400);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(9);
     const outcome = (await refused.json()) as OperationOutcome;
     expect(outcome.resourceType).toBe('OperationOutcome');
     expect(outcome.issue?.[0]).toMatchObject({ severity: 'error', code: 'throttled' });
     expect(outcome.issue?.[0].details?.text).toMatch(/not stored: send it again after \d+ s/);
-    expect(await stored('late-alerts-1')).toBe(0);
+    expect(await readings('late-alerts-1')).toBe(0);
 
-    // A transaction carrying a reading is refused whole: nothing of it is written.
-    const transaction: Bundle = {
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: [
-        {
-          resource: { resourceType: 'Patient', name: [{ family: 'Latealerts' }] },
-          request: { method: 'POST', url: 'Patient' },
-        },
-        { resource: reading('late-alerts-2'), request: { method: 'POST', url: 'Observation' } },
-      ],
-    };
-    const bundle = await ctx.api('', { method: 'POST', body: JSON.stringify(transaction) });
+    // A transaction carrying a reading is refused whole, at once: nothing of it is written.
+    const bundle = await post(
+      '',
+      transaction({ resourceType: 'Patient', name: [{ family: 'Latealerts' }] }, reading('late-alerts-2'))
+    );
     expect(bundle.status).toBe(503);
-    expect(await stored('late-alerts-2')).toBe(0);
-    const patients = await ctx.api('Patient?family=Latealerts&_summary=count');
-    expect(((await patients.json()) as Bundle).total).toBe(0);
+    expect(await readings('late-alerts-2')).toBe(0);
+    expect(await stored('Patient?family=Latealerts')).toBe(0);
 
     // Reading data and writing anything else go on.
     expect((await ctx.api('Observation?_count=1')).status).toBe(200);
-    expect(
-      (
-        await ctx.api('Observation/_search', {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: '_count=1',
-        })
-      ).status
-    ).toBe(200);
-    const patient = await ctx.api('Patient', {
+    const search = await ctx.api('Observation/_search', {
       method: 'POST',
-      body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Stillwelcome' }] }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '_count=1',
     });
-    expect(patient.status).toBe(201);
-
-    // Once the alert work has caught up, the same reading is taken.
-    await ctx.server.pool.query(`DELETE FROM "${schema()}"._private_jobs`);
-    const accepted = await postUntil(reading('late-alerts-1'), 201);
-    expect(accepted.status).toBe(201);
-    expect(await stored('late-alerts-1')).toBe(1);
+    expect(search.status).toBe(200);
+    expect((await post('Patient', { resourceType: 'Patient', name: [{ family: 'Stillwelcome' }] })).status).toBe(201);
+    expect((await post('', transaction({ resourceType: 'Patient', name: [{ family: 'Stillwelcome' }] }))).status).toBe(
+      200
+    );
   });
 
-  test('a reading is taken while the waiting alert work is younger than the limit', async () => {
+  test('a held reading is stored once the alert work has caught up', async () => {
+    await alertsLate();
+    const request = post('Observation', reading('late-alerts-3'));
+    expect(await within(request, 600)).toBe('no answer yet');
+    await ctx.server.pool.query(`DELETE FROM "${schema()}"._private_jobs`);
+    const accepted = await request;
+    expect(accepted.status).toBe(201);
+    expect(await readings('late-alerts-3')).toBe(1);
+  });
+
+  test('a reading is taken at once while the waiting alert work is younger than the limit', async () => {
     await ctx.server.pool.query(`SELECT "${schema()}".add_job('execute-bot', '{}'::json)`);
     await new Promise((r) => setTimeout(r, 600)); // a sample has seen it
-    const res = await ctx.api('Observation', { method: 'POST', body: JSON.stringify(reading('late-alerts-3')) });
-    expect(res.status).toBe(201);
+    const res = await within(post('Observation', reading('late-alerts-4')), 1_000);
+    expect(res === 'no answer yet' ? res : res.status).toBe(201);
   });
 });

@@ -1,4 +1,4 @@
-// While alerts run late, new readings are refused with 503 and Retry-After, so the readings already stored get theirs.
+// While alerts run late, new readings wait (then get 503 + Retry-After), so the readings already stored get theirs.
 import type { NextFunction, Request, Response } from 'express';
 import type { Caller } from '../auth/authenticate.ts';
 import type { AlertBacklog } from '../jobs/alertBacklog.ts';
@@ -6,6 +6,7 @@ import { outcomeWithStatus, sendOutcome } from './outcomes.ts';
 
 /** Longest Retry-After given, in seconds. */
 export const MAX_RETRY_AFTER_SECONDS = 60;
+
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -47,36 +48,91 @@ function bundleWritesObservation(body: unknown): boolean {
   );
 }
 
+/** The 503 for a reading not taken while alerts are `lateMs` behind. */
+function refuse(res: Response, lateMs: number): void {
+  const retryAfter = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(lateMs / 1000)));
+  res.setHeader('Retry-After', String(retryAfter));
+  sendOutcome(
+    res,
+    outcomeWithStatus(
+      503,
+      'throttled',
+      `Alerts are running ${Math.round(lateMs / 1000)} s behind, so new readings are not accepted for now. ` +
+        `This reading was not stored: send it again after ${retryAfter} s.`
+    )
+  );
+}
+
+/** A held reading: released when alerts catch up, refused at its deadline. */
+interface HeldReading {
+  res: Response;
+  next: NextFunction;
+  deadline: number;
+}
+
 /**
- * Express middleware, after the body parsers: while the oldest waiting alert job is older than `limitMs`, a request
- * from anyone but the server's own bots that would store an Observation is answered `503 Service Unavailable` with
- * `Retry-After` and an OperationOutcome (`throttled`), before anything is written. Devices, gateways and the patient
- * app's outbox send the reading again later; nothing is lost and nothing is half-written. Everything else (reading
- * data, acknowledging alerts, messages, check-ins) goes on as usual.
+ * Admission of readings while alerts run late (the oldest waiting alert job is older than `limitMs`). Two express
+ * middlewares, for requests of anyone but the server's own bots that would store an Observation:
+ *
+ * - `holdByPath`, before the request gate: `POST Observation` and `PUT`/`PATCH Observation…`, known by their path,
+ *   wait (in memory, costing nothing, holding no place at the gate and no database connection) until the next sample
+ *   of the backlog finds alerts within the limit, then all go on in arrival order. A reading still held after
+ *   `holdMs` is answered `503` with `Retry-After`. A reading that waited costs the device a slower answer, not a
+ *   resend; and the server spends its time on readings and their alerts, not on refusing.
+ * - `refuseBundles`, after the body parsers: a batch or transaction Bundle with an Observation entry (only its body
+ *   says so) is answered `503` with `Retry-After` at once, while the backlog is over the limit. It is not held,
+ *   because by then it holds a place at the gate that other clients' requests need.
+ *
+ * Either way a refused request writes nothing, so sending it again stores it once. Everything else (reading data,
+ * acknowledging alerts, messages, check-ins) goes on as usual.
  */
-export function refuseReadingsWhileAlertsLate(backlog: AlertBacklog, limitMs: number) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const late = backlog.lateMs();
-    const caller = res.locals.caller as Caller | undefined;
-    if (
-      late === undefined ||
-      late <= limitMs ||
-      caller?.clientId.startsWith('bot-') ||
-      !writesObservation(req.method, req.path, req.body)
-    ) {
+export function readingAdmission(backlog: AlertBacklog, limitMs: number, holdMs: number) {
+  const held: HeldReading[] = [];
+  const isLate = (late: number | undefined): late is number => late !== undefined && late > limitMs;
+  const applies = (req: Request, res: Response): boolean =>
+    !(res.locals.caller as Caller | undefined)?.clientId.startsWith('bot-') &&
+    writesObservation(req.method, req.path, req.body);
+
+  backlog.onSample((late) => {
+    const now = Date.now();
+    const waiting = held.splice(0);
+    for (const reading of waiting) {
+      if (reading.res.destroyed || reading.res.writableEnded) {
+        continue; // the client gave up
+      }
+      if (!isLate(late)) {
+        reading.next();
+      } else if (now >= reading.deadline) {
+        refuse(reading.res, late);
+      } else {
+        held.push(reading);
+      }
+    }
+  });
+
+  const holdByPath = (req: Request, res: Response, next: NextFunction): void => {
+    if (req.body !== undefined || !isLate(backlog.lateMs()) || !applies(req, res)) {
       next();
       return;
     }
-    const retryAfter = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(late / 1000)));
-    res.setHeader('Retry-After', String(retryAfter));
-    sendOutcome(
-      res,
-      outcomeWithStatus(
-        503,
-        'throttled',
-        `Alerts are running ${Math.round(late / 1000)} s behind, so new readings are not accepted for now. ` +
-          `This reading was not stored: send it again after ${retryAfter} s.`
-      )
-    );
+    held.push({ res, next, deadline: Date.now() + holdMs });
+  };
+
+  const refuseBundles = (req: Request, res: Response, next: NextFunction): void => {
+    const late = backlog.lateMs();
+    if (!isLate(late) || req.path.split('/').some(Boolean) || !applies(req, res)) {
+      next();
+      return;
+    }
+    refuse(res, late);
+  };
+
+  return {
+    holdByPath,
+    refuseBundles,
+    /** Readings held now (tests, diagnostics). */
+    get held(): number {
+      return held.length;
+    },
   };
 }

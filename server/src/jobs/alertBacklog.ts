@@ -3,7 +3,7 @@ import type { Db } from '../db/pool.ts';
 import { EXECUTE_BOT_TASK } from '../subscriptions/writeTriggers.ts';
 
 /** How often each instance looks at the queue. */
-export const ALERT_BACKLOG_SAMPLE_MS = 500;
+export const ALERT_BACKLOG_SAMPLE_MS = 200;
 
 export interface AlertBacklog {
   /**
@@ -13,6 +13,8 @@ export interface AlertBacklog {
   lateMs(): number | undefined;
   /** Takes one sample now (tests; the watcher also samples on its own). */
   sample(): Promise<number | undefined>;
+  /** Calls `listener` after every sample; returns the function that stops it. */
+  onSample(listener: (lateMs: number | undefined) => void): () => void;
   stop(): void;
 }
 
@@ -34,6 +36,7 @@ export function watchAlertBacklog(pool: Db, schema: string, intervalMs = ALERT_B
      ORDER BY jobs.priority, jobs.run_at
      LIMIT 1`;
   let last: number | undefined;
+  const listeners = new Set<(lateMs: number | undefined) => void>();
   let running: Promise<number | undefined> | undefined;
   const sample = (): Promise<number | undefined> => {
     running ??= pool
@@ -45,6 +48,7 @@ export function watchAlertBacklog(pool: Db, schema: string, intervalMs = ALERT_B
       .then((value) => {
         last = value;
         running = undefined;
+        listeners.forEach((listener) => listener(value));
         return value;
       });
     return running;
@@ -55,6 +59,10 @@ export function watchAlertBacklog(pool: Db, schema: string, intervalMs = ALERT_B
   return {
     lateMs: () => last,
     sample,
+    onSample: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     stop: () => clearInterval(timer),
   };
 }

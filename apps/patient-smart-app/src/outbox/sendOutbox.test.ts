@@ -123,8 +123,13 @@ describe('sendDueItems', () => {
 });
 
 describe('sendDueItems to a server whose alerts run late', () => {
-  // No instance runs this server's jobs, so a bot run queued by the test stays late: readings get 503 (throttled).
-  const busy = useTestServer({ RPM_RUN_JOBS: 'false', RPM_ALERT_BACKLOG_LIMIT_MS: '1000' });
+  // No instance runs this server's jobs, so a bot run queued by the test stays late: a reading is held for a second,
+  // then answered 503 (throttled).
+  const busy = useTestServer({
+    RPM_RUN_JOBS: 'false',
+    RPM_ALERT_BACKLOG_LIMIT_MS: '1000',
+    RPM_READING_HOLD_MS: '1000',
+  });
 
   test('the refused reading waits on the phone (not "not accepted"), then goes once alerts have caught up', async () => {
     const { patient, medplum } = await patientClient(undefined, busy);

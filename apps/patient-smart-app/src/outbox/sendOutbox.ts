@@ -11,20 +11,30 @@ import { readingTransaction, sentObservationIds } from './readingTransaction.ts'
 export const KEEP_SENT_MS = 2 * 24 * 3600_000;
 
 /**
+ * Each send is tried once: the outbox's own back-off (retryDelayMs) does the retrying, so MedplumClient's quick
+ * retries would only keep the patient waiting longer, e.g. while a busy server holds a reading and then answers 503.
+ */
+const ONE_TRY = { maxRetries: 0 } as const;
+
+/**
  * Sends one item; a repeat (after a lost answer) finds what was already created. A Bluetooth reading with its Device:
  * one transaction (Device and Observations together, or nothing). Typed-in readings, and items saved before the app
  * recorded Devices: each Observation in order.
  */
 async function sendItem(medplum: MedplumClient, item: OutboxItem): Promise<string[]> {
   if (item.device) {
-    const response = await medplum.executeBatch(readingTransaction(item));
+    const response = await medplum.executeBatch(readingTransaction(item), ONE_TRY);
     const ids = sentObservationIds(item, response);
     await keepDeviceUpToDate(medplum, item.device.resource, response);
     return ids;
   }
   const ids: string[] = [];
   for (const observation of item.resources) {
-    const created = await medplum.createResourceIfNoneExist<Observation>(observation, ifNoneExistCriteria(observation));
+    const created = await medplum.createResourceIfNoneExist<Observation>(
+      observation,
+      ifNoneExistCriteria(observation),
+      ONE_TRY
+    );
     ids.push(created.id as string);
   }
   return ids;
