@@ -83,9 +83,9 @@ describe('readingAdmission (middleware)', () => {
   afterEach(() => close?.());
 
   /** Both middlewares as app.ts mounts them, before a handler that counts what it stored; caller from a header. */
-  async function server(late: number | undefined, holdMs = 60_000) {
+  async function server(late: number | undefined, holdMs = 60_000, releasePerSample?: number) {
     const { backlog, set } = handBacklog(late);
-    const admission = readingAdmission(backlog, 5_000, holdMs);
+    const admission = readingAdmission(backlog, 5_000, holdMs, releasePerSample);
     const stored: string[] = [];
     const app = express();
     app.use((req, res, next) => {
@@ -131,6 +131,35 @@ describe('readingAdmission (middleware)', () => {
     expect((await second).status).toBe(201);
     expect(s.stored).toEqual(['POST /Observation', 'POST /Observation']);
     expect(s.admission.held).toBe(0);
+  });
+
+  test('held readings go on a few per sample, oldest first; while some wait, new ones queue behind them', async () => {
+    const s = await server(30_000, 60_000, 2);
+    const answers = [1, 2, 3].map((n) => s.send('gateway', '/Observation', { n }));
+    expect(await s.heldCount(3)).toBe(3);
+    s.set(0);
+    expect((await answers[0]).status).toBe(201);
+    expect((await answers[1]).status).toBe(201);
+    expect(s.admission.held).toBe(1);
+    // Alerts are in time, but one reading still waits: the new one queues behind it.
+    const fourth = s.send('gateway', '/Observation', { n: 4 });
+    expect(await s.heldCount(2)).toBe(2);
+    s.set(0);
+    expect((await answers[2]).status).toBe(201);
+    expect((await fourth).status).toBe(201);
+    expect(s.stored).toHaveLength(4);
+    // Nothing held and in time: straight through.
+    expect((await s.send('gateway')).status).toBe(201);
+  });
+
+  test('a reading past its deadline is not refused while alerts are in time: it goes with the next release', async () => {
+    const s = await server(30_000, 10, 1);
+    const answers = [1, 2].map((n) => s.send('gateway', '/Observation', { n }));
+    expect(await s.heldCount(2)).toBe(2);
+    await new Promise((r) => setTimeout(r, 30));
+    s.set(0);
+    s.set(0);
+    expect((await Promise.all(answers)).map((a) => a.status)).toEqual([201, 201]);
   });
 
   test('a reading still held at its deadline gets 503, Retry-After and nothing stored', async () => {
