@@ -25,8 +25,8 @@ afterAll(async () => {
 });
 
 /**
- * Sends a reading as a device does: while the server's alerts run late it answers 503 `throttled` (before storing
- * anything), and the reading is sent again a second later. After the restart, the dead process's queued jobs are late.
+ * Sends a reading as a device does: while the server's alerts run late it holds the reading, then may answer 503
+ * `throttled` (before storing anything), and the reading is sent again a second later.
  */
 async function sendReading(medplum: MedplumClient, reading: Observation): Promise<void> {
   for (;;) {
@@ -54,6 +54,8 @@ test('no committed threshold-crossing reading loses its alert when the server is
     RPM_JOB_SCHEMA: `jobs_crash_${crypto.randomUUID().replaceAll('-', '').slice(0, 10)}`,
     RPM_BUILT_IN_BOTS: 'true',
     RPM_JOB_WORKER_TIMEOUT_SECONDS: '2',
+    // The production default: after the restart the dead process's jobs are late, and readings wait or get 503.
+    RPM_ALERT_BACKLOG_LIMIT_MS: '500',
   };
   const first = await startServerProcess(env);
   processes.push(first);

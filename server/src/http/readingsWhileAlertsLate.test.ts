@@ -70,7 +70,7 @@ function handBacklog(initial: number | undefined) {
     },
     stop: () => undefined,
   };
-  /** Sets the backlog and "samples" it, as the watcher does twice a second. */
+  /** Sets the backlog and "samples" it, as the watcher does five times a second. */
   const set = (value: number | undefined) => {
     late = value;
     listeners.forEach((listener) => listener(value));
@@ -177,6 +177,7 @@ describe('readingAdmission (middleware)', () => {
       'Alerts are running 9 s behind, so new readings are not accepted for now. This reading was not stored: send it again after 10 s.'
     );
     expect(s.stored).toEqual([]);
+    expect(s.admission.counts).toEqual({ held: 1, refused: 1 });
   });
 
   test("the server's own bots, reads and writes of other types are never held; nor anything when alerts are in time", async () => {

@@ -69,6 +69,9 @@ function refuse(res: Response, lateMs: number): void {
  */
 export const READINGS_RELEASED_PER_SAMPLE = 64;
 
+/** How often, at most, operators are told in the log that readings waited or were refused. */
+const LOG_EVERY_MS = 60_000;
+
 /** A held reading: released when alerts catch up, refused at its deadline. */
 interface HeldReading {
   res: Response;
@@ -100,6 +103,8 @@ export function readingAdmission(
   releasePerSample = READINGS_RELEASED_PER_SAMPLE
 ) {
   const held: HeldReading[] = [];
+  const counts = { held: 0, refused: 0 };
+  const logged = { at: Date.now(), held: 0, refused: 0 };
   const isLate = (late: number | undefined): late is number => late !== undefined && late > limitMs;
   const applies = (req: Request, res: Response): boolean =>
     !(res.locals.caller as Caller | undefined)?.clientId.startsWith('bot-') &&
@@ -107,6 +112,7 @@ export function readingAdmission(
 
   backlog.onSample((late) => {
     const now = Date.now();
+    reportToOperators(now, late);
     const waiting = held.splice(0);
     let released = 0;
     for (const reading of waiting) {
@@ -117,6 +123,7 @@ export function readingAdmission(
         released++;
         reading.next();
       } else if (isLate(late) && now >= reading.deadline) {
+        counts.refused++;
         refuse(reading.res, late);
       } else {
         held.push(reading);
@@ -124,12 +131,26 @@ export function readingAdmission(
     }
   });
 
+  /** At most once a minute, for operators: how many readings waited or were refused since the last report. */
+  function reportToOperators(now: number, late: number | undefined): void {
+    if (now - logged.at < LOG_EVERY_MS || (counts.held === logged.held && counts.refused === logged.refused)) {
+      return;
+    }
+    console.warn(
+      `Alerts ran late (over RPM_ALERT_BACKLOG_LIMIT_MS=${limitMs} ms; now ${Math.round(late ?? 0)} ms): in the last ` +
+        `${Math.round((now - logged.at) / 1000)} s, ${counts.held - logged.held} readings waited and ` +
+        `${counts.refused - logged.refused} were answered 503.`
+    );
+    Object.assign(logged, { at: now, ...counts });
+  }
+
   const holdByPath = (req: Request, res: Response, next: NextFunction): void => {
     // While readings are held, a new one queues behind them (arrival order), late or not.
     if (req.body !== undefined || (held.length === 0 && !isLate(backlog.lateMs())) || !applies(req, res)) {
       next();
       return;
     }
+    counts.held++;
     held.push({ res, next, deadline: Date.now() + holdMs });
   };
 
@@ -139,12 +160,17 @@ export function readingAdmission(
       next();
       return;
     }
+    counts.refused++;
     refuse(res, late);
   };
 
   return {
     holdByPath,
     refuseBundles,
+    /** Readings held and refused since the start (tests, diagnostics). */
+    get counts(): Readonly<typeof counts> {
+      return counts;
+    },
     /** Readings held now (tests, diagnostics). */
     get held(): number {
       return held.length;

@@ -45,6 +45,8 @@ export async function startServerProcess(env: NodeJS.ProcessEnv = {}): Promise<S
       // Its own job queue unless the test shares one between processes (as instances of one deployment do).
       RPM_JOB_SCHEMA: `jobs_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`,
       RPM_BUILT_IN_BOTS: 'false',
+      // As in testServer.ts: readings are never held for late alerts unless the test sets a limit.
+      RPM_ALERT_BACKLOG_LIMIT_MS: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -137,7 +137,7 @@ describe('sendDueItems to a server whose alerts run late', () => {
     await busy.server.pool.query(
       `SELECT "${schema}".add_job('execute-bot', '{}'::json, run_at => now() - interval '30 seconds')`
     );
-    await new Promise((r) => setTimeout(r, 1_200)); // the server samples its queue twice a second
+    await new Promise((r) => setTimeout(r, 1_200)); // the server samples its queue five times a second
     const store = new MemoryOutboxStore();
     const now = Date.now();
     const reading = item(patient, 'temperature', { temperature: '38.1' }, now);
