@@ -65,8 +65,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     await queue.migrate();
     // Under load: new readings wait (503) while alert work is late; every instance reads the shared queue.
-    const alertBacklog =
-      config.jobs.alertBacklogLimitMs > 0 ? watchAlertBacklog(pool, config.jobs.schema) : undefined;
+    const alertBacklog = config.jobs.alertBacklogLimitMs > 0 ? watchAlertBacklog(pool, config.jobs.schema) : undefined;
     if (alertBacklog) {
       closers.unshift(async () => alertBacklog.stop());
     }
