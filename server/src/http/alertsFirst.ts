@@ -44,6 +44,15 @@ export class RequestGate {
   }
 }
 
+/**
+ * The place a request holds at the gate, in `res.locals.gatePlace`: a request that must wait for something else (a
+ * reading held while alerts run late) gives it back meanwhile and takes a place again, in turn, to go on.
+ */
+export interface GatePlace {
+  giveBack(): void;
+  takeAgain(then: () => void): void;
+}
+
 /** True for the token of a Bot run by this server (botIdentity.ts: client `bot-<id>`, minted by the server only). */
 function isBotCaller(caller: Caller | undefined): boolean {
   return caller?.clientId.startsWith('bot-') === true;
@@ -62,13 +71,18 @@ export function alertsFirst(gate: RequestGate) {
       next();
       return;
     }
-    void gate.enter().then((leave) => {
-      res.once('close', leave);
-      if (req.destroyed || res.writableEnded) {
-        leave(); // The client gave up while waiting: nothing to do.
-        return;
-      }
-      next();
-    });
+    const enter = (then: () => void): void => {
+      void gate.enter().then((leave) => {
+        res.once('close', leave);
+        if (res.destroyed || res.writableEnded || req.socket.destroyed) {
+          leave(); // The client gave up while waiting: nothing to do.
+          return;
+        }
+        const place: GatePlace = { giveBack: leave, takeAgain: enter };
+        res.locals.gatePlace = place;
+        then();
+      });
+    };
+    enter(next);
   };
 }

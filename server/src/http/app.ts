@@ -108,7 +108,7 @@ export function createApp(parts: AppParts): express.Express {
       sendOutcome(res, outcomeOf(err));
     }
   });
-  // Under load: while alerts run late, readings are held (by path) or refused (Bundles, known after the body is read).
+  // Under load: while alerts run late, readings wait (known by path, or Bundles known once their body is read).
   const admission =
     parts.alertBacklog && config.jobs.alertBacklogLimitMs > 0
       ? readingAdmission(parts.alertBacklog, config.jobs.alertBacklogLimitMs, config.jobs.readingHoldMs)
@@ -122,7 +122,7 @@ export function createApp(parts: AppParts): express.Express {
     ...(admission ? [admission.holdByPath] : []),
     alertsFirst(new RequestGate(DEFAULT_POOL_SIZE - CONNECTIONS_KEPT_FOR_ALERTS)),
     ...fhirBodyParsers(config.maxBodyBytes),
-    ...(admission ? [admission.refuseBundles] : []),
+    ...(admission ? [admission.holdBundles] : []),
     createFhirHandler(fhirOptions)
   );
   if (parts.clientAdmin) {

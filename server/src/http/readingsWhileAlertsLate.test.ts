@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { AlertBacklog } from '../jobs/alertBacklog.ts';
 import { useTestServer } from '../testing/testServer.ts';
+import { alertsFirst, RequestGate } from './alertsFirst.ts';
 import { readingAdmission, writesObservation } from './readingsWhileAlertsLate.ts';
 
 describe('writesObservation', () => {
@@ -82,7 +83,10 @@ describe('readingAdmission (middleware)', () => {
   let close: (() => void) | undefined;
   afterEach(() => close?.());
 
-  /** Both middlewares as app.ts mounts them, before a handler that counts what it stored; caller from a header. */
+  /**
+   * Both middlewares and a request gate of one place, as app.ts mounts them, before a handler that counts what it
+   * stored; the caller is named by a header.
+   */
   async function server(late: number | undefined, holdMs = 60_000, releasePerSample?: number) {
     const { backlog, set } = handBacklog(late);
     const admission = readingAdmission(backlog, 5_000, holdMs, releasePerSample);
@@ -92,7 +96,7 @@ describe('readingAdmission (middleware)', () => {
       res.locals.caller = { clientId: String(req.headers['x-client']), scopes: [], expiresAt: 0 };
       next();
     });
-    app.use(admission.holdByPath, express.json(), admission.refuseBundles);
+    app.use(admission.holdByPath, alertsFirst(new RequestGate(1)), express.json(), admission.holdBundles);
     app.use((req, res) => {
       stored.push(`${req.method} ${req.path}`);
       res.status(201).send('stored');
@@ -192,18 +196,35 @@ describe('readingAdmission (middleware)', () => {
     expect((await s.send('gateway')).status).toBe(201);
   });
 
-  test('a Bundle with a reading is refused at once while alerts are late (it is past the gate by then)', async () => {
-    const s = await server(8_000);
+  test('a Bundle with a reading waits too, and gives its place at the gate back meanwhile', async () => {
+    const s = await server(8_000, 60_000);
     const bundle = {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [{ resource: { resourceType: 'Observation' }, request: { method: 'POST', url: 'Observation' } }],
     };
-    const refused = await s.send('gateway', '/', bundle);
-    expect(refused.status).toBe(503);
-    expect(refused.headers.get('retry-after')).toBe('8');
+    const waiting = s.send('gateway', '/', bundle);
+    expect(await s.heldCount(1)).toBe(1);
+    // The gate has one place: a clinician's request gets it while the Bundle waits.
+    expect((await s.send('clinician-app', '/Patient/_search')).status).toBe(201);
+    s.set(0);
+    expect((await waiting).status).toBe(201);
+    expect(s.stored).toEqual(['POST /Patient/_search', 'POST /']);
+  });
+
+  test('a Bundle still held at its deadline gets 503 and Retry-After, and nothing is stored', async () => {
+    const s = await server(8_000, 10);
+    const waiting = s.send('gateway', '/', {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [{ request: { method: 'PUT', url: 'Observation/abc' } }],
+    });
+    expect(await s.heldCount(1)).toBe(1);
+    await new Promise((r) => setTimeout(r, 30));
     s.set(600_000);
-    expect((await s.send('gateway', '/', bundle)).headers.get('retry-after')).toBe('60');
+    const refused = await waiting;
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('60');
     expect(s.stored).toEqual([]);
   });
 
@@ -249,15 +270,12 @@ describe('on a real server whose alert jobs wait', () => {
   }
   const readings = (text: string) => stored(`Observation?code:text=${encodeURIComponent(text)}`);
 
-  /** A late bot run, and a wait until the server has sampled it (a Bundle with a reading is refused at once). */
+  /** A late bot run, and a wait until the server has sampled it (five times a second). */
   async function alertsLate(): Promise<void> {
     await ctx.server.pool.query(
       `SELECT "${schema()}".add_job('execute-bot', '{}'::json, run_at => now() - interval '9 seconds')`
     );
-    const deadline = Date.now() + 5_000;
-    while ((await post('', transaction(reading('late-alerts-probe')))).status !== 503 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await new Promise((r) => setTimeout(r, 600));
   }
 
   /** The answer to `request` if it comes within `ms`, else 'no answer yet'. */
@@ -279,7 +297,7 @@ describe('on a real server whose alert jobs wait', () => {
     expect(outcome.issue?.[0].details?.text).toMatch(/not stored: send it again after \d+ s/);
     expect(await readings('late-alerts-1')).toBe(0);
 
-    // A transaction carrying a reading is refused whole, at once: nothing of it is written.
+    // A transaction carrying a reading waits too, then is refused whole: nothing of it is written.
     const bundle = await post(
       '',
       transaction({ resourceType: 'Patient', name: [{ family: 'Latealerts' }] }, reading('late-alerts-2'))
@@ -302,14 +320,21 @@ describe('on a real server whose alert jobs wait', () => {
     );
   });
 
-  test('a held reading is stored once the alert work has caught up', async () => {
+  test('held readings, single and in a transaction, are stored once the alert work has caught up', async () => {
     await alertsLate();
-    const request = post('Observation', reading('late-alerts-3'));
-    expect(await within(request, 600)).toBe('no answer yet');
+    const single = post('Observation', reading('late-alerts-3'));
+    const bundle = post(
+      '',
+      transaction({ resourceType: 'Patient', name: [{ family: 'Heldpatient' }] }, reading('late-alerts-5'))
+    );
+    expect(await within(single, 600)).toBe('no answer yet');
+    expect(await within(bundle, 1)).toBe('no answer yet');
     await ctx.server.pool.query(`DELETE FROM "${schema()}"._private_jobs`);
-    const accepted = await request;
-    expect(accepted.status).toBe(201);
+    expect((await single).status).toBe(201);
+    expect((await bundle).status).toBe(200);
     expect(await readings('late-alerts-3')).toBe(1);
+    expect(await readings('late-alerts-5')).toBe(1);
+    expect(await stored('Patient?family=Heldpatient')).toBe(1);
   });
 
   test('a reading is taken at once while the waiting alert work is younger than the limit', async () => {

@@ -1,6 +1,7 @@
 // While alerts run late, new readings wait (then get 503 + Retry-After), so the readings already stored get theirs.
 import type { NextFunction, Request, Response } from 'express';
 import type { Caller } from '../auth/authenticate.ts';
+import type { GatePlace } from './alertsFirst.ts';
 import type { AlertBacklog } from '../jobs/alertBacklog.ts';
 import { outcomeWithStatus, sendOutcome } from './outcomes.ts';
 
@@ -83,18 +84,17 @@ interface HeldReading {
  * Admission of readings while alerts run late (the oldest waiting alert job is older than `limitMs`). Two express
  * middlewares, for requests of anyone but the server's own bots that would store an Observation:
  *
- * - `holdByPath`, before the request gate: `POST Observation` and `PUT`/`PATCH Observation…`, known by their path,
- *   wait (in memory, costing nothing, holding no place at the gate and no database connection) until a sample of the
- *   backlog finds alerts within the limit; then up to `releasePerSample` go on per sample, in arrival order (while
- *   some wait, new ones queue behind them). A reading still held after `holdMs`, while alerts are still late, is
- *   answered `503` with `Retry-After`. A reading that waited costs the device a slower answer, not a
- *   resend; and the server spends its time on readings and their alerts, not on refusing.
- * - `refuseBundles`, after the body parsers: a batch or transaction Bundle with an Observation entry (only its body
- *   says so) is answered `503` with `Retry-After` at once, while the backlog is over the limit. It is not held,
- *   because by then it holds a place at the gate that other clients' requests need.
+ * - `holdByPath`, before the request gate: `POST Observation` and `PUT`/`PATCH Observation…`, known by their path.
+ * - `holdBundles`, after the body parsers: a batch or transaction Bundle with an Observation entry (only its body says
+ *   so, as device gateways send them). By then it holds a place at the request gate (alertsFirst.ts): it gives the
+ *   place back while it waits and queues for one again when it goes on, so clinicians' requests are not kept waiting.
  *
- * Either way a refused request writes nothing, so sending it again stores it once. Everything else (reading data,
- * acknowledging alerts, messages, check-ins) goes on as usual.
+ * A held reading waits in memory (no database connection, no gate place) until a sample of the backlog finds alerts
+ * within the limit; then up to `releasePerSample` go on per sample, in arrival order (while some wait, new ones queue
+ * behind them). A reading still held after `holdMs`, while alerts are still late, is answered `503` with
+ * `Retry-After`. A reading that waited costs the device a slower answer, not a resend; and the server spends its time
+ * on readings and their alerts, not on refusing. A refused request writes nothing, so sending it again stores it once.
+ * Everything else (reading data, acknowledging alerts, messages, check-ins) goes on as usual.
  */
 export function readingAdmission(
   backlog: AlertBacklog,
@@ -144,29 +144,35 @@ export function readingAdmission(
     Object.assign(logged, { at: now, ...counts });
   }
 
-  const holdByPath = (req: Request, res: Response, next: NextFunction): void => {
-    // While readings are held, a new one queues behind them (arrival order), late or not.
-    if (req.body !== undefined || (held.length === 0 && !isLate(backlog.lateMs())) || !applies(req, res)) {
-      next();
-      return;
-    }
+  const hold = (res: Response, next: () => void): void => {
     counts.held++;
     held.push({ res, next, deadline: Date.now() + holdMs });
   };
+  // While readings are held, a new one queues behind them (arrival order), late or not.
+  const mustWait = (req: Request, res: Response): boolean =>
+    (held.length > 0 || isLate(backlog.lateMs())) && applies(req, res);
 
-  const refuseBundles = (req: Request, res: Response, next: NextFunction): void => {
-    const late = backlog.lateMs();
-    if (!isLate(late) || req.path.split('/').some(Boolean) || !applies(req, res)) {
+  const holdByPath = (req: Request, res: Response, next: NextFunction): void => {
+    if (req.body !== undefined || !mustWait(req, res)) {
       next();
       return;
     }
-    counts.refused++;
-    refuse(res, late);
+    hold(res, next);
+  };
+
+  const holdBundles = (req: Request, res: Response, next: NextFunction): void => {
+    if (req.path.split('/').some(Boolean) || !mustWait(req, res)) {
+      next();
+      return;
+    }
+    const place = res.locals.gatePlace as GatePlace | undefined;
+    place?.giveBack();
+    hold(res, place ? () => place.takeAgain(next) : next);
   };
 
   return {
     holdByPath,
-    refuseBundles,
+    holdBundles,
     /** Readings held and refused since the start (tests, diagnostics). */
     get counts(): Readonly<typeof counts> {
       return counts;
