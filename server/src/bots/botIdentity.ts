@@ -6,9 +6,16 @@ import { findClient, saveClient, type StoredClientMetadata } from '../auth/clien
 import type { Db } from '../db/pool.ts';
 import { botScopes } from './botExtensions.ts';
 
+const BOT_CLIENT_PREFIX = 'bot-';
+
 /** The OAuth client id of a bot: its FHIR id with a prefix, so the audit trail names it. */
 export function botClientId(botId: string): string {
-  return `bot-${botId}`;
+  return `${BOT_CLIENT_PREFIX}${botId}`;
+}
+
+/** True for a client id made by botClientId: a Bot run by this server (only the server mints its tokens). */
+export function isBotClient(clientId: string | undefined): boolean {
+  return clientId?.startsWith(BOT_CLIENT_PREFIX) === true;
 }
 
 interface CachedToken {

@@ -1,6 +1,7 @@
 // Under load the alert pipeline goes first: other FHIR requests in progress are limited, the bots' own never wait.
 import type { NextFunction, Request, Response } from 'express';
 import type { Caller } from '../auth/authenticate.ts';
+import { isBotClient } from '../bots/botIdentity.ts';
 
 /** Connections of the pool kept for the alert pipeline (bot requests, the job queue, the audit log) under load. */
 export const CONNECTIONS_KEPT_FOR_ALERTS = 4;
@@ -53,11 +54,6 @@ export interface GatePlace {
   takeAgain(then: () => void): void;
 }
 
-/** True for the token of a Bot run by this server (botIdentity.ts: client `bot-<id>`, minted by the server only). */
-function isBotCaller(caller: Caller | undefined): boolean {
-  return caller?.clientId.startsWith('bot-') === true;
-}
-
 /**
  * Express middleware, after authentication: a request of any client other than a bot waits for a place at `gate`
  * and keeps it until its response is finished or abandoned. With the gate below the pool's size, a flood of
@@ -67,7 +63,7 @@ function isBotCaller(caller: Caller | undefined): boolean {
  */
 export function alertsFirst(gate: RequestGate) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (isBotCaller(res.locals.caller as Caller | undefined)) {
+    if (isBotClient((res.locals.caller as Caller | undefined)?.clientId)) {
       next();
       return;
     }

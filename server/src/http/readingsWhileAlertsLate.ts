@@ -1,6 +1,7 @@
 // While alerts run late, new readings wait (then get 503 + Retry-After), so the readings already stored get theirs.
 import type { NextFunction, Request, Response } from 'express';
 import type { Caller } from '../auth/authenticate.ts';
+import { isBotClient } from '../bots/botIdentity.ts';
 import type { GatePlace } from './alertsFirst.ts';
 import type { AlertBacklog } from '../jobs/alertBacklog.ts';
 import { outcomeWithStatus, sendOutcome } from './outcomes.ts';
@@ -107,7 +108,7 @@ export function readingAdmission(
   const logged = { at: Date.now(), held: 0, refused: 0 };
   const isLate = (late: number | undefined): late is number => late !== undefined && late > limitMs;
   const applies = (req: Request, res: Response): boolean =>
-    !(res.locals.caller as Caller | undefined)?.clientId.startsWith('bot-') &&
+    !isBotClient((res.locals.caller as Caller | undefined)?.clientId) &&
     writesObservation(req.method, req.path, req.body);
 
   backlog.onSample((late) => {
