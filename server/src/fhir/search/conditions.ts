@@ -13,6 +13,7 @@ import {
   paramRows,
   probe,
   RANK,
+  RECENT_RANGE_MS,
   requireOperator,
   rowCondition,
   SELF_SCOPED,
@@ -23,6 +24,7 @@ import {
   type Predicate,
 } from './rowConditions.ts';
 import {
+  dateRangeStart,
   datePredicate,
   defaultPrefix,
   orderedPredicate,
@@ -315,7 +317,12 @@ function compileOrdered(
   compartment?: CompartmentKeys
 ): Condition {
   const predicate = anyOf(parts.map((part) => orderedPredicate(info.kind, info.code, operator, part)));
-  const rank = info.kind === 'date' ? RANK.date : RANK.quantity;
+  const rank =
+    info.kind !== 'date'
+      ? RANK.quantity
+      : parts.every((part) => (dateRangeStart(info.code, operator, part) ?? -Infinity) >= Date.now() - RECENT_RANGE_MS)
+        ? RANK.recentDate
+        : RANK.date;
   const descending = operator === 'ge' || operator === 'gt';
   const oneSided = descending || operator === 'le' || operator === 'lt' ? { param: info.code, descending } : undefined;
   return rowCondition(resourceType, paramRows(info), predicate, rank, false, compartment, oneSided);

@@ -61,7 +61,15 @@ export function tokenPredicates(info: { code: string; booleanToken: boolean }, p
     const codes = tokens.map((t) => t.code as string);
     return (p, a) => `${a}.value = ANY(${p.add(codes, 'text[]')})`;
   }
-  return anyOf(parts.map((part) => tokenPredicate(info, part)));
+  const exact = anyOf(parts.map((part) => tokenPredicate(info, part)));
+  if (tokens.length > 1 && tokens.every((t) => t.code !== undefined)) {
+    // Codes with systems (code=http://loinc.org|8867-4,http://loinc.org|59408-5): the codes as one = ANY(...) the
+    // index reads directly (with a patient's compartment keys, one short range per code and patient), the exact
+    // system|code pairs tested on those rows. As an OR of pairs alone, PostgreSQL scanned every code row of the type.
+    const codes = [...new Set(tokens.map((t) => t.code as string))];
+    return (p, a) => `${a}.value = ANY(${p.add(codes, 'text[]')}) AND (${exact(p, a)})`;
+  }
+  return exact;
 }
 
 export function stringPredicate(operator: string, part: string): Predicate {
@@ -158,6 +166,25 @@ export function numberPredicate(p: SqlParams, a: Alias, prefix: Prefix, n: Searc
 }
 
 /** The predicate of one ordered value ("ge2024", "gt5.4|http://unitsofmeasure.org|mg", "100"). */
+/**
+ * The earliest instant (ms) a stored date can have and match this date search value, or undefined when the value sets
+ * no lower bound (lt, le, eb, ne, and ap, which widens the range).
+ */
+export function dateRangeStart(code: string, operator: string, part: string): number | undefined {
+  const { prefix, rest } = splitPrefix(part, defaultPrefix(code, operator), code);
+  const range = parseSearchDate(rest, code);
+  switch (prefix) {
+    case 'eq':
+    case 'ge':
+      return range.low;
+    case 'gt':
+    case 'sa':
+      return range.high;
+    default:
+      return undefined;
+  }
+}
+
 export function orderedPredicate(kind: ParamKind, code: string, operator: string, part: string): Predicate {
   const { prefix, rest } = splitPrefix(part, defaultPrefix(code, operator), code);
   if (kind === 'date') {

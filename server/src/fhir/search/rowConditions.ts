@@ -1,7 +1,7 @@
 // Building blocks of compiled search conditions: row conditions on index tables, probes, AND/OR, the driving query.
 import type { Filter } from '@medplum/core';
 import type { ParamInfo } from './catalog.ts';
-import type { RowRef, SqlParams } from './sql.ts';
+import { hideValues, type RowRef, type SqlParams } from './sql.ts';
 import { escapeLike } from './text.ts';
 import { TABLE_NAMES, type IndexTable } from './types.ts';
 import { invalid, truncateForMessage } from './values.ts';
@@ -46,10 +46,18 @@ export interface CompileOptions {
   restrict?: (resourceType: string) => Condition | undefined;
 }
 
+/**
+ * How recent a date range's start must be to rank as recent: a monitored patient sends a few readings a day for months,
+ * so a week of their rows is far fewer than their history of any code (alert rules look back an hour to three days).
+ */
+export const RECENT_RANGE_MS = 7 * 86_400_000;
+
 /** Driver preference by kind: identifiers and references first, broad ranges last. */
 export const RANK = {
   id: 0,
   identifier: 5,
+  /** A patient's rows in a range starting within RECENT_RANGE_MS: a few readings, fewer than any code's history. */
+  compartmentRecentDate: 6,
   compartmentToken: 7,
   compartmentDate: 9,
   reference: 10,
@@ -60,6 +68,7 @@ export const RANK = {
   string: 35,
   chain: 40,
   quantity: 50,
+  recentDate: 58,
   date: 60,
   lastUpdated: 70,
   contains: 90,
@@ -132,6 +141,11 @@ export function rowCondition(
 ): Condition {
   // The compartment's own reference filter (subject=Patient/X) selects exactly the patient's rows: also one range.
   const scoped = compartment !== undefined && (COMPARTMENT_TABLES.has(rows.table) || compartment === SELF_SCOPED);
+  // Date bounds are hidden from the planner (hideValues) wherever one patient's or one resource's rows are wanted:
+  // in a compartment range and in a per-resource probe. Across all patients the planner needs them to size the range.
+  const hideDates = rows.table === 'date';
+  const where = (p: SqlParams, a: Alias, hide: boolean): string =>
+    predicate ? ` AND (${predicate(hide && hideDates ? hideValues(p) : p, a)})` : '';
   const from = (p: SqlParams, a: Alias): string =>
     `${TABLE_NAMES[rows.table]} ${a} WHERE ${a}.resource_type = ${p.add(resourceType, 'text')} AND ${paramRowsSql(p, a, rows)}` +
     (scoped && compartment !== SELF_SCOPED ? ` AND ${inCompartmentSql(p, a, compartment)}` : '');
@@ -142,29 +156,29 @@ export function rowCondition(
         ? rank
         : rows.table === 'token'
           ? RANK.compartmentToken
-          : RANK.compartmentDate,
+          : rank === RANK.recentDate
+            ? RANK.compartmentRecentDate
+            : RANK.compartmentDate,
     inCompartment: scoped && compartment !== SELF_SCOPED ? (rows.table as 'token' | 'date') : undefined,
     test(p, row) {
       const a = p.alias('x');
-      const where = predicate ? ` AND (${predicate(p, a)})` : '';
       // One patient's range is small: an uncorrelated IN. Several patients' ranges can be large and PostgreSQL,
       // misjudging them, may nest-loop over them: probe each candidate's own rows instead.
       if (scoped && typeof compartment === 'string') {
-        return `${row.id} ${negate ? 'NOT IN' : 'IN'} (SELECT ${a}.resource_id FROM ${from(p, a)}${where})`;
+        return `${row.id} ${negate ? 'NOT IN' : 'IN'} (SELECT ${a}.resource_id FROM ${from(p, a)}${where(p, a, true)})`;
       }
-      return `${negate ? 'NOT ' : ''}${probe(`${from(p, a)} AND ${a}.resource_id = ${row.id}${where}`)}`;
+      return `${negate ? 'NOT ' : ''}${probe(`${from(p, a)} AND ${a}.resource_id = ${row.id}${where(p, a, true)}`)}`;
     },
   };
   if (!negate) {
     condition.ids = (p) => {
       const a = p.alias('x');
-      const where = predicate ? ` AND (${predicate(p, a)})` : '';
-      return `SELECT DISTINCT ${a}.resource_id AS id FROM ${from(p, a)}${where}`;
+      return `SELECT DISTINCT ${a}.resource_id AS id FROM ${from(p, a)}${where(p, a, scoped)}`;
     };
     if (condition.inCompartment) {
       condition.rangeIds = (p) => {
         const a = p.alias('x');
-        return `SELECT ${a}.resource_id AS id FROM ${from(p, a)}${predicate ? ` AND (${predicate(p, a)})` : ''}`;
+        return `SELECT ${a}.resource_id AS id FROM ${from(p, a)}${where(p, a, true)}`;
       };
     }
     if (oneSided && predicate) {
@@ -176,7 +190,7 @@ export function rowCondition(
         ids: (p) => {
           const a = p.alias('x');
           return (
-            `SELECT ${a}.resource_id AS id, ${aggregate}(${a}.${column}) AS k FROM ${from(p, a)} AND (${predicate(p, a)})` +
+            `SELECT ${a}.resource_id AS id, ${aggregate}(${a}.${column}) AS k FROM ${from(p, a)}${where(p, a, scoped)}` +
             ` GROUP BY ${a}.resource_id`
           );
         },

@@ -58,3 +58,19 @@ export interface RowRef {
   /** resource.last_updated, when the row comes from the resource table itself. */
   lastUpdated?: string;
 }
+
+/**
+ * The same statement's parameters, each value added through it hidden from the planner as `(SELECT $n::type)`: an
+ * InitPlan, evaluated once before the scan and still usable as an index bound, whose value PostgreSQL does not know
+ * when it picks the plan, so it assumes a third of the rows for a range instead of estimating from its statistics.
+ * Used for date bounds, whose estimates are wrong exactly where RPM searches look: readings newer than the last
+ * ANALYZE lie beyond its histogram, so `high >= <an hour ago>` is estimated at about one row, and PostgreSQL then
+ * scanned every patient's recent readings through (type, param, high) instead of one patient's through the
+ * compartment or per-resource index (search_date, see README.md).
+ */
+export function hideValues(p: SqlParams): SqlParams {
+  const view = Object.create(p) as SqlParams;
+  view.add = (value, type) => `(SELECT ${p.add(value, type)})`;
+  view.alias = (prefix) => p.alias(prefix);
+  return view;
+}
