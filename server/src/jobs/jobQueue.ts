@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { Logger, parseCronItems, run, runMigrations, type Runner, type Task, type WorkerEvents } from 'graphile-worker';
 import type { Db, Queryable } from '../db/pool.ts';
 import { StatementBatch } from '../db/statementBatch.ts';
+import { keepAddJobsPlans } from './addJobsPlans.ts';
 import { watchDeadWorkers, type DeadWorkerWatch } from './deadWorkers.ts';
 
 /** A job to add: the task's name, its JSON payload, and optionally when to run it and a de-duplicating key. */
@@ -105,6 +106,7 @@ export class JobQueue {
     const { rows } = await this.options.pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema]);
     const pgPool = rows.length > 0 ? this.options.pool : withoutMigrationAnnouncements(this.options.pool);
     await runMigrations({ pgPool, schema: this.schema, logger: quiet });
+    await keepAddJobsPlans(this.options.pool, this.schema);
   }
 
   /**
