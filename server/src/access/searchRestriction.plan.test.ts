@@ -155,7 +155,7 @@ function recording(target: Queryable): { db: Queryable; statements: { text: stri
     statements,
     db: {
       query: (text, values) => {
-        statements.push({ text, values: values ?? [] });
+        statements.push(typeof text === 'string' ? { text, values: values ?? [] } : text);
         return target.query(text, values);
       },
     },

@@ -47,7 +47,14 @@ export async function withDbTransaction<T>(
   }
 }
 
+/** A statement sent as pg's query config: with `name`, prepared on its connection (see preparedStatements.ts). */
+export interface NamedStatement {
+  text: string;
+  values: unknown[];
+  name?: string;
+}
+
 /** Anything with pg's query(): the pool, or a client inside a transaction. */
 export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  query(text: string | NamedStatement, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }

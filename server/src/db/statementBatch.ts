@@ -1,5 +1,6 @@
 // Collects data-modifying statements and sends them as one (data-modifying CTEs): a batch of writes costs one round trip.
 import type { Queryable } from './pool.ts';
+import { preparedWrites } from './preparedStatements.ts';
 
 /**
  * Statements with `$n` placeholders numbered across the whole batch. All of them run in one statement, so they see
@@ -32,12 +33,13 @@ export class StatementBatch {
     if (this.statements.length === 0) {
       return;
     }
-    if (this.statements.length === 1) {
-      await db.query(this.statements[0], this.values);
-      return;
+    let text = this.statements[0];
+    if (this.statements.length > 1) {
+      const ctes = this.statements.map((s, i) => `s${i} AS (${s})`).join(', ');
+      const selected = this.selects.map((i) => `(SELECT count(*) FROM s${i})`);
+      text = `WITH ${ctes} SELECT ${['1', ...selected].join(', ')}`;
     }
-    const ctes = this.statements.map((s, i) => `s${i} AS (${s})`).join(', ');
-    const selected = this.selects.map((i) => `(SELECT count(*) FROM s${i})`);
-    await db.query(`WITH ${ctes} SELECT ${['1', ...selected].join(', ')}`, this.values);
+    // The same shapes of writes recur (one per resource type and index tables used): prepared on each connection.
+    await db.query({ text, values: this.values, name: preparedWrites.nameFor(text) });
   }
 }

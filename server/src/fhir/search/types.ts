@@ -1,11 +1,12 @@
 // Shared types of the search module: index rows, the database handle it needs, and the search context.
 import type { Resource } from '@medplum/fhirtypes';
+import type { NamedStatement } from '../../db/pool.ts';
 import type { Condition } from './rowConditions.ts';
 
 /** Anything with pg's query(): a Pool or a PoolClient inside a transaction. */
 export interface Queryable {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the shape of pg's QueryResult.rows
-  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+  query(text: string | NamedStatement, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
 }
 
 /** How a search is answered: base URL for links and fullUrls, and the Prefer: handling mode. */
