@@ -31,10 +31,14 @@ const TIME_LIMIT_MS = 4_000;
  */
 const PATIENTS = 600;
 /**
- * Patients added before the scheduled run (job queue) test: its first attempt has 2,400 alerts to open. With 300 (1,200
- * alerts) an idle machine once finished in one attempt, inside the limit, and there was no retry to test.
+ * Patients added before the scheduled run (job queue) test, sized from what one cut-off run opened in the test before it
+ * (same machine, same load): about ATTEMPTS_OF_WORK attempts' worth of alerts. A fixed number could not fit every
+ * machine: with 300 (1,200 alerts) an idle machine once finished in one attempt, so there was no retry to test; with
+ * 600 a CI run on a loaded, slower machine opened under 500 alerts per attempt and had not finished when the fifth
+ * attempt failed, and graphile-worker's back-off (e^attempts s) puts the sixth beyond the test's 240 s wait.
  */
-const MORE_PATIENTS = 600;
+const ATTEMPTS_OF_WORK = 2.5;
+const MORE_PATIENTS_RANGE = { min: 150, max: 900 };
 const SCHEDULED_CODES = ['29463-7', '85354-9', '8867-4', '2708-6'];
 /** More runs than this without finishing fails the test (each cut-off run must add alerts as well). */
 const MAX_RUNS = 25;
@@ -208,6 +212,8 @@ function expectOneAlertEach(alerts: StoredAlert[], patients: string[]): void {
 
 describe('missed-readings scan over the bot time limit', () => {
   let patients: string[] = [];
+  /** Alerts the first $execute run had opened when it was cut off. */
+  let openedByOneRun = 0;
   const expectedAlerts = PATIENTS * SCHEDULED_CODES.length;
 
   test(`${PATIENTS} silent patients through $execute: cut-off runs keep their alerts, a later run finishes, each alert once`, async () => {
@@ -225,6 +231,7 @@ describe('missed-readings scan over the bot time limit', () => {
       const alerts = (await storedAlerts(patients)).length;
       const before = runs.at(-1)?.alerts ?? 0;
       runs.push({ status: answer.status, alerts });
+      openedByOneRun ||= alerts;
       console.log(
         `run ${run}: HTTP ${answer.status} after ${ms} ms, ${atAnswer} → ${alerts} of ${expectedAlerts} alerts`
       );
@@ -277,7 +284,15 @@ describe('missed-readings scan over the bot time limit', () => {
   }, 300_000);
 
   test(`a scheduled run cut off is retried by the job queue until it finishes: AuditEvents say so, each alert once`, async () => {
-    const more = await enrolSilentPatients(MORE_PATIENTS);
+    const morePatients = Math.min(
+      MORE_PATIENTS_RANGE.max,
+      Math.max(
+        MORE_PATIENTS_RANGE.min,
+        Math.round((openedByOneRun * ATTEMPTS_OF_WORK) / SCHEDULED_CODES.length / 50) * 50
+      )
+    );
+    console.log(`one cut-off run opened ${openedByOneRun} alerts: ${morePatients} more patients`);
+    const more = await enrolSilentPatients(morePatients);
     const everyone = [...patients, ...more];
     const versionsBefore = await alertVersions();
 
@@ -317,6 +332,6 @@ describe('missed-readings scan over the bot time limit', () => {
     await settle();
     const alerts = await storedAlerts(everyone);
     expectOneAlertEach(alerts, everyone);
-    expect(await alertVersions()).toBe(versionsBefore + MORE_PATIENTS * SCHEDULED_CODES.length);
+    expect(await alertVersions()).toBe(versionsBefore + morePatients * SCHEDULED_CODES.length);
   }, 300_000);
 });
