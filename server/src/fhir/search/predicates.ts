@@ -165,7 +165,6 @@ export function numberPredicate(p: SqlParams, a: Alias, prefix: Prefix, n: Searc
   }
 }
 
-/** The predicate of one ordered value ("ge2024", "gt5.4|http://unitsofmeasure.org|mg", "100"). */
 /**
  * The earliest instant (ms) a stored date can have and match this date search value, or undefined when the value sets
  * no lower bound (lt, le, eb, ne, and ap, which widens the range).
@@ -185,6 +184,7 @@ export function dateRangeStart(code: string, operator: string, part: string): nu
   }
 }
 
+/** The predicate of one ordered value ("ge2024", "gt5.4|http://unitsofmeasure.org|mg", "100"). */
 export function orderedPredicate(kind: ParamKind, code: string, operator: string, part: string): Predicate {
   const { prefix, rest } = splitPrefix(part, defaultPrefix(code, operator), code);
   if (kind === 'date') {
