@@ -140,7 +140,8 @@ describe('EHR launch from the demo EHR launcher', () => {
     );
     // fhirclient replaced the URL: no authorization code is left in the address bar or history.
     expect(new URL(page.url()).searchParams.has('code')).toBe(false);
-  });
+    // Sign-in, consent, launch and the app's first read in a real browser: over 30 s once on a loaded 2-core CI machine.
+  }, 60_000);
 });
 
 describe('standalone launch', () => {
