@@ -2,7 +2,7 @@
 import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Caller } from '../auth/authenticate.ts';
-import type { Queryable } from '../db/pool.ts';
+import type { Db, Queryable } from '../db/pool.ts';
 import { countMatches, pageQuery } from '../fhir/search/execute.ts';
 import { parseSearchQuery } from '../fhir/search/parseQuery.ts';
 import { planSearch } from '../fhir/search/plan.ts';
@@ -11,10 +11,21 @@ import type { SearchContext } from '../fhir/search/types.ts';
 import type { CallerAccess } from './callerAccess.ts';
 import { mayRead } from './checkRead.ts';
 import { launchReach, loadAccountReach } from './reach.ts';
+import { createDatabaseBesideTestDatabase, type TestDatabase } from '../testing/testDatabase.ts';
 import { restrictionFor } from './searchRestriction.ts';
 
-const db = testPool();
-afterAll(() => db.end());
+// A database of its own: the plans asserted here follow the statistics of this file's rows, which other files' rows
+// in the shared test database would change from run to run (a CI run once saw a sequential scan that way).
+let database: TestDatabase;
+let db: Db;
+beforeAll(async () => {
+  database = await createDatabaseBesideTestDatabase('rpm_reach_plan_test');
+  db = testPool(database.url);
+});
+afterAll(async () => {
+  await db?.end();
+  await database?.drop();
+});
 
 const PER_ORG = 3000;
 const HEAVY = 10;

@@ -5,6 +5,8 @@ import path from 'node:path';
 import fs from 'node:fs';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embeddedPostgres.ts';
+import { migrate } from '../db/migrate.ts';
+import { createPool } from '../db/pool.ts';
 
 export interface TestDatabase {
   url: string;
@@ -54,4 +56,22 @@ export async function createTestDatabase(prefix = 'rpm_test'): Promise<TestDatab
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A new migrated database on the server of this run's test database (RPM_TEST_DATABASE_URL), for a test file whose
+ * assertions depend on the table statistics of its own data alone, such as query plans: in the shared test database
+ * the rows other files write in parallel change the planner's estimates from run to run.
+ */
+export async function createDatabaseBesideTestDatabase(prefix: string): Promise<TestDatabase> {
+  const server = process.env.RPM_TEST_DATABASE_URL as string;
+  const name = `${prefix}_${Date.now()}_${crypto.randomBytes(3).toString('hex')}`;
+  const url = await createDatabaseOn(server, name);
+  const pool = createPool(url, 1);
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+  return { url, drop: () => dropDatabaseOn(server, name) };
 }

@@ -1,13 +1,25 @@
 // Query plans at volume: the typical RPM query and conditional-create lookups use the indexes (no Seq Scan).
 import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Db } from '../../db/pool.ts';
+import { createDatabaseBesideTestDatabase, type TestDatabase } from '../../testing/testDatabase.ts';
 import { countMatches, pageQuery } from './execute.ts';
 import { parseSearchQuery } from './parseQuery.ts';
 import { planSearch } from './plan.ts';
 import { matchIds, search, STRICT, testPool, uid, writeResources } from './testUtils.ts';
 
-const db = testPool();
-afterAll(() => db.end());
+// A database of its own: the plans asserted here follow the statistics of this file's rows, which other files' rows
+// in the shared test database would change from run to run (a CI run once saw a sequential scan that way).
+let database: TestDatabase;
+let db: Db;
+beforeAll(async () => {
+  database = await createDatabaseBesideTestDatabase('rpm_search_plan_test');
+  db = testPool(database.url);
+});
+afterAll(async () => {
+  await db?.end();
+  await database?.drop();
+});
 
 const PATIENTS = 20;
 const PER_PATIENT = 1000;

@@ -98,6 +98,8 @@ async function fetchPage(db: Queryable, plan: SearchPlan): Promise<{ rows: PageR
 /**
  * The page statement: matching ids (driven by the most selective condition, other conditions as EXISTS probes),
  * sorted with a final id tiebreak, counted with a window when a total is wanted, then joined to the live resources.
+ * Each page row's resource is looked up by its key (the LATERAL subquery with OFFSET 0 cannot be flattened into a
+ * join): a hash join would read the whole resource table, which PostgreSQL 18 chose for a 500-row page of a small one.
  */
 export function pageQuery(plan: SearchPlan): { text: string; values: unknown[] } {
   const p = new SqlParams();
@@ -131,7 +133,8 @@ export function pageQuery(plan: SearchPlan): { text: string; values: unknown[] }
     `SELECT m.id, m.ord${withTotal ? ', m.total' : ''}, r.content FROM (` +
     `SELECT ${q.row.id} AS id, row_number() OVER (ORDER BY ${order}) AS ord${withTotal ? ', count(*) OVER () AS total' : ''}` +
     ` FROM ${q.from}${joins}${where} ORDER BY ${order} LIMIT ${p.add(plan.count, 'int4')} OFFSET ${p.add(plan.offset, 'int4')}` +
-    `) m JOIN resource r ON r.resource_type = ${type} AND r.id = m.id AND NOT r.deleted ORDER BY m.ord`;
+    `) m CROSS JOIN LATERAL (SELECT r.content FROM resource r` +
+    ` WHERE r.resource_type = ${type} AND r.id = m.id AND NOT r.deleted OFFSET 0) r ORDER BY m.ord`;
   return { text, values: p.values };
 }
 

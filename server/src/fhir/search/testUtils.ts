@@ -15,9 +15,9 @@ export const BASE_URL = 'http://localhost:8103/fhir/R4';
 export const LENIENT: SearchContext = { fhirBaseUrl: BASE_URL, strict: false };
 export const STRICT: SearchContext = { fhirBaseUrl: BASE_URL, strict: true };
 
-export function testPool(): Db {
+export function testPool(url = process.env.RPM_TEST_DATABASE_URL as string): Db {
   loadFhirDefinitions();
-  return createPool(process.env.RPM_TEST_DATABASE_URL as string, 4);
+  return createPool(url, 4);
 }
 
 export const uid = (): string => crypto.randomUUID();
