@@ -4,6 +4,7 @@ import type { TypedValueWithPath } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../definitions.ts';
 import { hasErrors, invalidResource, profileViolation } from './outcomes.ts';
+import { validateAgainstProfile } from './profileValidation.ts';
 import { getProfile } from './registry.ts';
 import { checkRequiredBindings } from './requiredBindings.ts';
 
@@ -21,7 +22,9 @@ function runValidator(resource: Resource, profile?: StructureDefinition): Operat
   const tokens: Record<string, TypedValueWithPath[]> = {};
   let issues: OperationOutcomeIssue[];
   try {
-    issues = validateResource(resource, { profile, collect: { tokens } });
+    issues = profile
+      ? validateAgainstProfile(resource, profile, tokens)
+      : validateResource(resource, { collect: { tokens } });
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
       issues = err.outcome.issue ?? [];
