@@ -31,6 +31,8 @@ export interface BenchOptions {
   redPerMille: number;
   /** Alerting scenario: most reading POSTs outstanding at once. */
   alertInFlight: number;
+  /** Server instances for the alerting scenario (behind one base URL, sharing Redis). */
+  alertServers: number;
   /** Alerting scenario: seconds of unmeasured readings first (on a tenth of the patients). */
   alertWarmup: number;
   /** Missed-readings scenario: patients per 1,000 who took none of their scheduled readings. */
@@ -74,6 +76,8 @@ and prints one table (also written to bench/results/latest.md).
   --red-per-mille N         alerting: red SpO2 readings per 1,000, each for a different patient (default 50)
   --alert-in-flight N       alerting: most reading POSTs outstanding at once (default 64)
   --alert-warmup S          alerting: unmeasured seconds of readings first, on a tenth of the patients (default 10)
+  --alert-servers N         alerting: FHIR server instances on the one database, readings spread over them as a load
+                            balancer would (default 1; more need Redis: REDIS_URL, default redis://127.0.0.1:6379)
   --missed-per-mille N      missed-readings: patients per 1,000 who took none of their readings (default 100)
   --seed N                  seed of the synthetic data (default 1)
   --no-vacuum               skip VACUUM (ANALYZE) between the load and the read measurements
@@ -102,6 +106,7 @@ const INTEGER_OPTIONS = {
   redPerMille: ['red-per-mille', 50],
   alertInFlight: ['alert-in-flight', 64],
   alertWarmup: ['alert-warmup', 10],
+  alertServers: ['alert-servers', 1],
   missedPerMille: ['missed-per-mille', 100],
 } as const;
 

@@ -61,18 +61,17 @@ export function alertingRows(result: AlertingResult | undefined, offeredRate: nu
       target: 'all, none twice',
       result: latencies.missing === 0 && latencies.duplicated === 0 ? 'PASS' : 'FAIL',
     },
-    ...(result.cpu ? [cpuRow(result.cpu, stream.committed)] : []),
+    ...(result.cpu ? [cpuRow(result.cpu, stream.committed, result.servers)] : []),
   ];
 }
 
 /** What each reading cost, whatever else the machine was doing: the measure to compare runs and changes by. */
-function cpuRow(cpu: NonNullable<AlertingResult['cpu']>, readings: number): ReportRow {
+function cpuRow(cpu: NonNullable<AlertingResult['cpu']>, readings: number, servers: number): ReportRow {
   const perReading = (seconds: number): string => `${((seconds * 1000) / Math.max(1, readings)).toFixed(2)} ms`;
   const total = cpu.serverSeconds + (cpu.postgresSeconds ?? 0);
   const cores = total / Math.max(0.001, cpu.seconds);
   return {
-    metric:
-      "CPU per reading, from the stream's start until its last alert (server process incl. bot threads; its PostgreSQL backends)",
+    metric: `CPU per reading, from the stream's start until its last alert (${servers > 1 ? `${servers} server processes` : 'server process'} incl. bot threads; ${servers > 1 ? 'their' : 'its'} PostgreSQL backends)`,
     value: `server ${perReading(cpu.serverSeconds)}${cpu.postgresSeconds !== undefined ? `, PostgreSQL ${perReading(cpu.postgresSeconds)}` : ''} (${cores.toFixed(2)} cores busy on average over ${cpu.seconds.toFixed(0)} s)`,
     target: 'context',
     result: '',

@@ -1,7 +1,7 @@
 // `npm run bench -- --scenario alerting`: 10,000 enrolled patients' devices post readings; how fast do alerts follow?
 import path from 'node:path';
 import type { BenchDatabase } from '../benchDatabase.ts';
-import { startFhirServer, stopChild } from '../childProcesses.ts';
+import { startFhirServer, stopChild, type RunningChild } from '../childProcesses.ts';
 import type { Cleanup } from '../cleanup.ts';
 import { FhirClient } from '../fhirClient.ts';
 import { vacuumAnalyze } from '../vacuumAnalyze.ts';
@@ -21,6 +21,8 @@ import { streamReadings, type StreamResult } from './streamReadings.ts';
 
 export interface AlertingResult {
   patients: number;
+  /** Server instances the readings were spread over. */
+  servers: number;
   stream: Omit<StreamResult, 'readings'> & {
     committed: number;
     committedPerSecond: number;
@@ -34,6 +36,43 @@ export interface AlertingResult {
 }
 
 const ADMIN_CLIENT = { clientId: 'rpm-admin', clientSecret: 'rpm-admin-secret' };
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * The server instances, with the built-in alert bots. Several run as behind a load balancer: one public base URL (the
+ * first's, so every instance accepts the tokens any of them issues) and one Redis (REDIS_URL) that carries websocket
+ * notifications between them. The job queue is the shared database's.
+ */
+async function startServers(
+  database: BenchDatabase,
+  count: number,
+  resultsDir: string,
+  cleanup: Cleanup
+): Promise<RunningChild[]> {
+  const shared: NodeJS.ProcessEnv = { RPM_BUILT_IN_BOTS: 'true' };
+  if (count > 1) {
+    shared.REDIS_URL = process.env.REDIS_URL || DEFAULT_REDIS_URL;
+  }
+  console.log(
+    count > 1
+      ? `[setup] starting ${count} FHIR server instances with the built-in alert bots (Redis ${shared.REDIS_URL})…`
+      : '[setup] starting the FHIR server with the built-in alert bots…'
+  );
+  const servers: RunningChild[] = [];
+  for (let i = 0; i < count; i++) {
+    const log = path.join(resultsDir, i === 0 ? 'server.log' : `server-${i + 1}.log`);
+    const env = i === 0 ? shared : { ...shared, BASE_URL: publicBaseOf(servers[0]) };
+    const server = await startFhirServer(database.url, log, 120_000, env);
+    cleanup.add(`stop FHIR server ${i + 1}`, () => stopChild(server));
+    servers.push(server);
+  }
+  return servers;
+}
+
+/** The base URL the first instance gives itself without BASE_URL (server/src/config.ts): localhost and its port. */
+function publicBaseOf(server: RunningChild): string {
+  return `http://localhost:${new URL(server.origin).port}`;
+}
 
 export async function runAlertingScenario(
   database: BenchDatabase,
@@ -41,12 +80,11 @@ export async function runAlertingScenario(
   resultsDir: string,
   cleanup: Cleanup
 ): Promise<AlertingResult> {
-  const log = path.join(resultsDir, 'server.log');
-  console.log('[setup] starting the FHIR server with the built-in alert bots…');
-  const server = await startFhirServer(database.url, log, 120_000, { RPM_BUILT_IN_BOTS: 'true' });
-  cleanup.add('stop FHIR server', () => stopChild(server));
+  const servers = await startServers(database, options.alertServers, resultsDir, cleanup);
+  const server = servers[0];
   const client = new FhirClient(server.origin, ADMIN_CLIENT);
   await client.token();
+  const fhirBaseUrls = servers.map((s) => `${s.origin}/fhir/R4`);
 
   console.log(`[alerting] creating ${options.alertPatients.toLocaleString('en-GB')} patients and their CarePlans…`);
   const { patients } = await loadPatients(
@@ -71,6 +109,7 @@ export async function runAlertingScenario(
       seconds: options.alertWarmup,
       redShare: options.redPerMille / 1000,
       maxInFlight: options.alertInFlight,
+      fhirBaseUrls,
     });
     await waitForWarmupAlerts(client, warmup.readings);
   }
@@ -79,7 +118,10 @@ export async function runAlertingScenario(
   console.log(`[alerting] VACUUM (ANALYZE) took ${(await vacuumAnalyze(database.url)).toFixed(1)} s`);
 
   const listener = await listenForAlerts(client);
-  const cpu = await measureServerCpu(database.url, server.process.pid);
+  const cpu = await measureServerCpu(
+    database.url,
+    servers.map((s) => s.process.pid)
+  );
   cleanup.add('close websocket', async () => listener.close());
   console.log(
     `[alerting] streaming ${options.alertRate} readings/s for ${options.alertSeconds} s (${options.redPerMille / 10} % red), at most ${options.alertInFlight} in flight…`
@@ -89,6 +131,7 @@ export async function runAlertingScenario(
     seconds: options.alertSeconds,
     redShare: options.redPerMille / 1000,
     maxInFlight: options.alertInFlight,
+    fhirBaseUrls,
   });
   console.log(
     `[alerting] ${stream.readings.length.toLocaleString('en-GB')} readings committed in ${stream.elapsedSeconds.toFixed(1)} s; waiting for their alerts…`
@@ -99,6 +142,7 @@ export async function runAlertingScenario(
   const { readings, ...rest } = stream;
   return {
     patients: measuredPatients.length,
+    servers: servers.length,
     stream: {
       ...rest,
       committed: readings.length,

@@ -1,11 +1,11 @@
-// CPU the FHIR server process (all its threads) and its PostgreSQL backends use over a stretch of the alerting run.
+// CPU the FHIR server processes (all their threads) and their PostgreSQL backends use over a stretch of the alerting run.
 import pg from 'pg';
 import { backendPids, cpuMicrosBetween, cpuMicrosByPid } from '../postgresCpu.ts';
 
 export interface ServerCpu {
   /** Wall-clock seconds measured. */
   seconds: number;
-  /** CPU seconds of the server process: HTTP, jobs, bot worker threads. */
+  /** CPU seconds of the server processes (every instance): HTTP, jobs, bot worker threads. */
   serverSeconds: number;
   /** CPU seconds of the server's PostgreSQL backends; undefined when PostgreSQL runs on another machine. */
   postgresSeconds?: number;
@@ -20,12 +20,12 @@ const SERVER_APPLICATION_NAME = 'rpm-server';
  */
 export async function measureServerCpu(
   databaseUrl: string,
-  serverPid: number | undefined
+  serverPids: (number | undefined)[]
 ): Promise<{ stop(): Promise<ServerCpu | undefined> }> {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   const started = Date.now();
-  const serverBefore = serverPid ? processCpuMicros(serverPid) : undefined;
+  const serverBefore = processesCpuMicros(serverPids);
   const postgresBefore = cpuMicrosByPid(await backendPids(db, SERVER_APPLICATION_NAME));
   // The pool closes idle connections and opens new ones during a long run: every backend seen is followed, and one
   // that ends keeps its last reading (at most a second of its CPU is missed), instead of counting only those alive
@@ -47,7 +47,7 @@ export async function measureServerCpu(
         await following;
         await follow();
         const postgresAfter = postgresLatest;
-        const serverAfter = serverPid ? processCpuMicros(serverPid) : undefined;
+        const serverAfter = processesCpuMicros(serverPids);
         if (serverBefore === undefined || serverAfter === undefined) {
           return undefined;
         }
@@ -64,7 +64,11 @@ export async function measureServerCpu(
   };
 }
 
-/** user + system CPU of a whole process (every thread), µs; undefined when it cannot be read. */
-function processCpuMicros(pid: number): number | undefined {
-  return cpuMicrosByPid([pid]).get(pid);
+/** user + system CPU of whole processes (every thread), µs summed; undefined when any cannot be read. */
+function processesCpuMicros(pids: (number | undefined)[]): number | undefined {
+  const known = pids.filter((pid): pid is number => pid !== undefined);
+  const micros = cpuMicrosByPid(known);
+  return known.length === pids.length && micros.size === known.length
+    ? [...micros.values()].reduce((sum, m) => sum + m, 0)
+    : undefined;
 }

@@ -12,6 +12,11 @@ export interface StreamOptions {
   redShare: number;
   /** Most requests outstanding at once; past it readings wait at the device for a free one (and are late). */
   maxInFlight: number;
+  /**
+   * FHIR base URLs of the server instances, taken in turn as a round-robin load balancer would (a resend may go to
+   * another instance); by default the client's.
+   */
+  fhirBaseUrls?: string[];
 }
 
 export interface CommittedReading {
@@ -80,6 +85,8 @@ export async function streamReadings(
   const redPatients = patients.slice(patients.length - reds);
   const normalPatients = patients.slice(0, patients.length - reds);
   const authorization = await client.authorizationHeader();
+  const bases = options.fhirBaseUrls?.length ? options.fhirBaseUrls : [client.fhirBaseUrl];
+  let requests = 0;
   const readings: CommittedReading[] = [];
   const errors: string[] = [];
   const slots = requestSlots(options.maxInFlight);
@@ -106,7 +113,7 @@ export async function streamReadings(
       let text: string;
       let retryAfter: string | null;
       try {
-        const response = await fetch(`${client.fhirBaseUrl}/Observation`, {
+        const response = await fetch(`${bases[requests++ % bases.length]}/Observation`, {
           method: 'POST',
           headers: { authorization, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
           body,

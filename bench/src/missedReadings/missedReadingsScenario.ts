@@ -120,7 +120,7 @@ export async function runMissedReadingsScenario(
   await stopSchedule(client);
 
   console.log('[missed-readings] first scan (every overdue reading opens an alert)…');
-  const measure = () => measureServerCpu(database.url, server.process.pid);
+  const measure = () => measureServerCpu(database.url, [server.process.pid]);
   const first = await scan(client, await measure());
   console.log(`[missed-readings] ${(first.ms / 1000).toFixed(1)} s; second scan (alerts already open)…`);
   const second = await scan(client, await measure());

@@ -1,0 +1,95 @@
+// The reading stream spreads its POSTs over several server instances in turn, and a 503 is resent (maybe elsewhere).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import { FhirClient } from '../fhirClient.ts';
+import type { MonitoredPatient } from '../generateObservations.ts';
+import { streamReadings } from './streamReadings.ts';
+
+/** A stand-in for one server instance: issues a token, stores readings (201), or refuses the first `refuse` (503). */
+async function instance(refuse = 0): Promise<{ origin: string; posts: string[]; close(): Promise<void> }> {
+  const posts: string[] = [];
+  let refused = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      if (req.url === '/oauth2/token') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: 'test-token', expires_in: 3600 }));
+        return;
+      }
+      if (req.url !== '/fhir/R4/Observation' || req.headers.authorization !== 'Bearer test-token') {
+        res.writeHead(400).end();
+        return;
+      }
+      if (refused < refuse) {
+        refused++;
+        res.writeHead(503, { 'retry-after': '0' }).end();
+        return;
+      }
+      const reading = JSON.parse(body) as { subject: { reference: string } };
+      posts.push(reading.subject.reference);
+      res.writeHead(201, { 'content-type': 'application/fhir+json' });
+      res.end(
+        JSON.stringify({ ...reading, id: `obs-${posts.length}`, meta: { lastUpdated: new Date().toISOString() } })
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    posts,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+const patients: MonitoredPatient[] = Array.from({ length: 10 }, (_, i) => ({ index: i, id: `p${i}` }));
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+describe('streamReadings over several server instances', () => {
+  test('readings go to each instance in turn, and every one is committed once', async () => {
+    const servers = [await instance(), await instance()];
+    open.push(...servers);
+    const client = new FhirClient(servers[0].origin, { clientId: 'c', clientSecret: 's' });
+    const result = await streamReadings(client, patients, {
+      rate: 200,
+      seconds: 0.1,
+      redShare: 0.1,
+      maxInFlight: 4,
+      fhirBaseUrls: servers.map((s) => `${s.origin}/fhir/R4`),
+    });
+    expect(result.failed).toBe(0);
+    expect(result.readings).toHaveLength(20);
+    expect(servers.map((s) => s.posts.length)).toEqual([10, 10]);
+  });
+
+  test('a refused reading is sent again, to the next instance in turn', async () => {
+    const servers = [await instance(1), await instance()];
+    open.push(...servers);
+    const client = new FhirClient(servers[0].origin, { clientId: 'c', clientSecret: 's' });
+    const result = await streamReadings(client, patients.slice(0, 4), {
+      rate: 100,
+      seconds: 0.01,
+      redShare: 0,
+      maxInFlight: 1,
+      fhirBaseUrls: servers.map((s) => `${s.origin}/fhir/R4`),
+    });
+    expect(result).toMatchObject({ failed: 0, refused: 1, resent: 1 });
+    expect(result.readings).toHaveLength(1);
+    expect(servers.map((s) => s.posts.length)).toEqual([0, 1]);
+  });
+
+  test('without base URLs, every reading goes to the client’s server', async () => {
+    const server = await instance();
+    open.push(server);
+    const client = new FhirClient(server.origin, { clientId: 'c', clientSecret: 's' });
+    const result = await streamReadings(client, patients, { rate: 100, seconds: 0.05, redShare: 0, maxInFlight: 2 });
+    expect(result.readings).toHaveLength(5);
+    expect(server.posts).toHaveLength(5);
+  });
+});
