@@ -3,7 +3,13 @@ import { describe, expect, test } from 'vitest';
 import type { CarePlan, DetectedIssue } from '@medplum/fhirtypes';
 import { enrol, fakeWithProgrammes } from '../testing/enrolment.ts';
 import { bloodPressure, pulse, spo2, weight } from '../testing/observations.ts';
-import { CARE_PLAN_PAGE_SIZE, PATIENTS_PER_READINGS_SEARCH, scanMissedReadings } from './missedReadings.bot.ts';
+import type { MedplumClient } from '@medplum/core';
+import {
+  BATCHES_IN_FLIGHT,
+  CARE_PLAN_PAGE_SIZE,
+  PATIENTS_PER_READINGS_SEARCH,
+  scanMissedReadings,
+} from './missedReadings.bot.ts';
 
 const HF = 'Patient/hf';
 
@@ -146,5 +152,76 @@ describe('missed readings bot', () => {
     const requests = fake.log.slice(before);
     expect(requests.filter((l) => l.startsWith('create') || l.startsWith('update'))).toEqual([]);
     expect(requests.filter((l) => l.includes('DetectedIssue'))).toHaveLength(1);
+  });
+
+  describe('batches checked at once', () => {
+    /** 750 new patients: eight batches of a hundred patients (the last of fifty), each with its four overdue readings. */
+    function largeCaseload() {
+      const fake = fakeWithProgrammes();
+      for (let i = 0; i < 750; i++) {
+        enrol(fake, `Patient/n${String(i).padStart(3, '0')}`, 'heart-failure');
+      }
+      return fake;
+    }
+
+    /** The fake client, with each batch's recent-readings search taking a while (as a real round trip does). */
+    function slowReadings(client: MedplumClient, onSearch: (active: number) => void, fail?: number): MedplumClient {
+      let active = 0;
+      let searches = 0;
+      return new Proxy(client, {
+        get(target, name, receiver) {
+          if (name !== 'searchResourcePages') {
+            return Reflect.get(target, name, receiver);
+          }
+          return async function* (resourceType: string, query: unknown) {
+            if (resourceType === 'Observation') {
+              const n = ++searches;
+              active++;
+              onSearch(active);
+              await new Promise((r) => setTimeout(r, 20));
+              active--;
+              if (n === fail) {
+                throw new Error(`search ${n} failed`);
+              }
+            }
+            yield* target.searchResourcePages(resourceType as 'Observation', query as never);
+          };
+        },
+      });
+    }
+
+    test(`up to ${BATCHES_IN_FLIGHT} at once, results in batch order`, async () => {
+      const fake = largeCaseload();
+      const seen: number[] = [];
+      const result = await scanMissedReadings(
+        slowReadings(fake.client, (active) => seen.push(active)) as never,
+        new Date('2025-03-10T12:30:00Z')
+      );
+      expect(Math.max(...seen)).toBe(BATCHES_IN_FLIGHT);
+      expect(result).toMatchObject({ carePlans: 750, overdue: 3000 });
+      const patients = [...new Set(result.alerts.map((a) => a.patient))];
+      expect(patients).toEqual([...patients].sort());
+      expect(patients).toHaveLength(750);
+      expect(fake.all('DetectedIssue')).toHaveLength(3000);
+    });
+
+    test('a failing batch fails the scan, and no batch starts after it', async () => {
+      const fake = largeCaseload();
+      let searches = 0;
+      const scan = scanMissedReadings(
+        slowReadings(fake.client, () => searches++, 2) as never,
+        new Date('2025-03-10T12:30:00Z')
+      );
+      await expect(scan).rejects.toThrow('search 2 failed');
+      // The batches running when the second one failed finished before the scan failed; no other batch started
+      // (a full scan searches readings twice per batch, 16 times).
+      const after = searches;
+      const alerts = fake.all('DetectedIssue').length;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(searches).toBe(after);
+      expect(fake.all('DetectedIssue')).toHaveLength(alerts);
+      expect(searches).toBeLessThanOrEqual(2 * (BATCHES_IN_FLIGHT + 1));
+      expect(fake.all('DetectedIssue').length).toBeLessThan(3000);
+    });
   });
 });
