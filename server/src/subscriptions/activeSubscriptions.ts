@@ -29,6 +29,11 @@ export class ActiveSubscriptions {
   private byType = new Map<string, ActiveSubscription[]>();
   private loading: Promise<void> | undefined;
 
+  /** The generation of the cached Subscriptions; undefined before the first load. */
+  get loadedGeneration(): string | undefined {
+    return this.generation === '' ? undefined : this.generation;
+  }
+
   /** `generation`: as read at the transaction's start; read now when not given. */
   async forType(db: Queryable, resourceType: string, generation?: string): Promise<ActiveSubscription[]> {
     await this.refresh(db, generation ?? ((await db.query(SUBSCRIPTION_GENERATION_SQL)).rows[0].generation as string));

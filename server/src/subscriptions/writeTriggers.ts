@@ -62,6 +62,19 @@ export class WriteTriggers {
     this.options = options;
   }
 
+  /**
+   * For a write sent as one statement without BEGIN: the generation of the cached Subscriptions (undefined before the
+   * first load). Pass it to `onWrite` as `begun`, and add `addGenerationGuard` to the statement.
+   */
+  cachedGeneration(): string | undefined {
+    return this.subscriptions.loadedGeneration;
+  }
+
+  /** Guard of a one-statement write: the Subscriptions are still those of `generation` in the write's own snapshot. */
+  addGenerationGuard(batch: StatementBatch, generation: string): void {
+    batch.addGuard((n) => `(${SUBSCRIPTION_GENERATION_SQL}) = $${n}::text`, [generation]);
+  }
+
   /** Server modules reacting to writes without a Subscription (e.g. sending a Communication). */
   setConsumers(consumers: ChangeConsumer[]): void {
     this.consumers = consumers;

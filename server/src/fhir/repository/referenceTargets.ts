@@ -2,6 +2,7 @@
 import { isResourceType, OperationOutcomeError } from '@medplum/core';
 import type { Device, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/pool.ts';
+import type { StatementBatch } from '../../db/statementBatch.ts';
 import { deviceAssignmentProblem } from '../../devices/deviceAssignment.ts';
 
 const LITERAL = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
@@ -103,6 +104,31 @@ export async function assertReferenceTargets(
       }
     }
   }
+}
+
+/**
+ * The same check for a resource written alone in one statement (PostgresRepository.createResource), as a guard of that
+ * statement: it holds when every literal reference names a live resource and no Device named is assigned to a patient
+ * other than an Observation's subject. It is stricter than assertReferenceTargets (it looks at every Device named, not
+ * only `Observation.device`): a failed guard writes nothing and sends the write down the transactional path, which
+ * decides and explains.
+ */
+export function addReferenceTargetsGuard(batch: StatementBatch, resource: Resource): void {
+  const self = `${resource.resourceType}/${resource.id}`;
+  const keys = [...new Set(localReferences(resource).map((r) => r.key))].filter((key) => key !== self);
+  if (keys.length === 0) {
+    return;
+  }
+  const subject = resource.resourceType === 'Observation' ? (resource.subject?.reference ?? null) : null;
+  batch.addGuard(
+    (n) => `(SELECT count(*) FROM resource r JOIN unnest($${n}::text[], $${n + 1}::text[]) AS k(resource_type, id)
+        ON r.resource_type = k.resource_type AND r.id = k.id
+      WHERE NOT r.deleted
+        AND (r.resource_type <> 'Device' OR $${n + 2}::text IS NULL
+             OR r.content::jsonb -> 'patient' ->> 'reference' IS NULL
+             OR r.content::jsonb -> 'patient' ->> 'reference' = $${n + 2}::text)) = $${n + 3}::bigint`,
+    [keys.map((k) => k.slice(0, k.indexOf('/'))), keys.map((k) => k.slice(k.indexOf('/') + 1)), subject, keys.length]
+  );
 }
 
 /** The live resources among `keys`, with each Device's `patient` (one query). */

@@ -1,0 +1,148 @@
+// A create outside a transaction is one statement; stale Subscriptions or a failed reference check take the old path.
+import { randomUUID } from 'node:crypto';
+import { OperationOutcomeError } from '@medplum/core';
+import type { Device, Observation, Patient, Subscription } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createPool, type Db } from '../../db/pool.ts';
+import { JobQueue } from '../../jobs/jobQueue.ts';
+import { attachWriteTriggers, WriteTriggers } from '../../subscriptions/writeTriggers.ts';
+import { useTestServer } from '../../testing/testServer.ts';
+import { PostgresRepository } from './postgresRepository.ts';
+
+// The server stands for "another instance": its Subscription writes reach this file's repository only through the
+// database, as they would between two instances.
+const ctx = useTestServer();
+
+let pool: Db;
+let repo: PostgresRepository;
+let statements = 0;
+const schema = `jobs_one_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+const code = `urn:test:one-statement|${randomUUID()}`;
+
+beforeAll(async () => {
+  pool = createPool(process.env.RPM_TEST_DATABASE_URL as string, 4);
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      statements++;
+      return query(...args);
+    }) as typeof client.query;
+  });
+  // A queue of its own that no worker runs: the jobs a create queued stay there to be counted.
+  const queue = new JobQueue({ pool, schema, concurrency: 1 });
+  await queue.migrate();
+  attachWriteTriggers(pool, new WriteTriggers({ queue, maxAttempts: 3 }));
+  repo = new PostgresRepository(pool, { fhirBaseUrl: 'http://localhost/fhir/R4' });
+});
+
+afterAll(async () => {
+  await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await pool?.end();
+});
+
+/** Statements `fn` sent through this file's pool. */
+async function counted<T>(fn: () => Promise<T>): Promise<{ result: T; sent: number }> {
+  const before = statements;
+  const result = await fn();
+  return { result, sent: statements - before };
+}
+
+async function jobsFor(subscription: Subscription): Promise<number> {
+  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}"._private_jobs WHERE key LIKE $1`, [
+    `hook:${subscription.id}:%`,
+  ]);
+  return rows[0].n as number;
+}
+
+const reading = (subject: string, extra: Partial<Observation> = {}): Observation => ({
+  resourceType: 'Observation',
+  status: 'final',
+  code: { coding: [{ system: code.split('|')[0], code: code.split('|')[1] }] },
+  subject: { reference: subject },
+  effectiveDateTime: new Date().toISOString(),
+  valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+  ...extra,
+});
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (err: unknown) => err
+  );
+  expect(error).toBeInstanceOf(OperationOutcomeError);
+  const outcome = (error as OperationOutcomeError).outcome;
+  expect(outcome.id).toBe('http-422');
+  return outcome.issue?.[0].details?.text ?? '';
+}
+
+describe('a create outside a transaction', () => {
+  let patient: Patient & { id: string };
+
+  test('the first create loads the Subscriptions in a transaction; the next ones are one statement each', async () => {
+    const first = await counted(() => repo.createResource<Patient>({ resourceType: 'Patient' }));
+    expect(first.sent).toBeGreaterThanOrEqual(3); // BEGIN with the Subscriptions' generation, their load, …, COMMIT
+    const second = await counted(() => repo.createResource<Patient>({ resourceType: 'Patient', gender: 'female' }));
+    expect(second.sent).toBe(1);
+    patient = second.result;
+    // Stored whole: current row, history and search indexes.
+    expect(await repo.readResource('Patient', patient.id)).toMatchObject({ gender: 'female' });
+    expect((await repo.readHistory('Patient', patient.id)).entry).toHaveLength(1);
+    const found = await repo.search({
+      resourceType: 'Patient',
+      filters: [{ code: '_id', operator: 'eq', value: patient.id }],
+    });
+    expect(found.entry?.map((e) => e.resource?.id)).toEqual([patient.id]);
+  });
+
+  test('a Subscription written by another instance applies to the very next create here (its guard fails once)', async () => {
+    const subscription = await ctx.medplum.createResource<Subscription>({
+      resourceType: 'Subscription',
+      status: 'active',
+      reason: 'one-statement create test',
+      criteria: `Observation?code=${code}`,
+      channel: { type: 'rest-hook', endpoint: 'https://example.org/hook', payload: 'application/fhir+json' },
+    });
+    try {
+      const stale = await counted(() => repo.createResource(reading(`Patient/${patient.id}`)));
+      expect(stale.sent).toBeGreaterThan(1); // the guarded statement, then the transactional path
+      expect(await jobsFor(subscription)).toBe(1);
+      const current = await counted(() => repo.createResource(reading(`Patient/${patient.id}`)));
+      expect(current.sent).toBe(1);
+      expect(await jobsFor(subscription)).toBe(2);
+    } finally {
+      await ctx.medplum.deleteResource('Subscription', subscription.id as string);
+    }
+  });
+
+  test('a missing reference target is refused as before (422 naming the element); nothing is stored', async () => {
+    const id = randomUUID();
+    const message = await refusal(
+      repo.createResource({ ...reading('Patient/no-such-patient'), id }, { assignedId: true })
+    );
+    expect(message).toMatch(/Observation\.subject\.reference refers to Patient\/no-such-patient, which does not exist/);
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM resource WHERE id = $1', [id]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  test("a device assigned to the reading's subject is one statement; one assigned to someone else is refused", async () => {
+    const other = await repo.createResource<Patient>({ resourceType: 'Patient' });
+    const device = await repo.createResource<Device>({
+      resourceType: 'Device',
+      patient: { reference: `Patient/${patient.id}` },
+    });
+    const own = await counted(() =>
+      repo.createResource(reading(`Patient/${patient.id}`, { device: { reference: `Device/${device.id}` } }))
+    );
+    expect(own.sent).toBe(1);
+    const message = await refusal(
+      repo.createResource(reading(`Patient/${other.id}`, { device: { reference: `Device/${device.id}` } }))
+    );
+    expect(message).toContain(`Device/${device.id} is assigned to Patient/${patient.id}, not to the reading's subject`);
+    // An unassigned device reads for anyone.
+    const stock = await repo.createResource<Device>({ resourceType: 'Device' });
+    const unassigned = await counted(() =>
+      repo.createResource(reading(`Patient/${other.id}`, { device: { reference: `Device/${stock.id}` } }))
+    );
+    expect(unassigned.sent).toBe(1);
+  });
+});
