@@ -66,6 +66,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ RPM_READING_HOLD_MS: '0' }).jobs.readingHoldMs).toBe(0);
   });
 
+  test('RPM_JOB_CONCURRENCY: a full alerts-bot batch (25) per bot worker by default; set, it wins', () => {
+    expect(loadConfig({}).jobs.concurrency).toBe(50);
+    expect(loadConfig({ RPM_BOT_WORKERS: '3' }).jobs.concurrency).toBe(75);
+    expect(loadConfig({ RPM_BOT_WORKERS: '3', RPM_JOB_CONCURRENCY: '16' }).jobs.concurrency).toBe(16);
+    expect(() => loadConfig({ RPM_JOB_CONCURRENCY: '0' })).toThrow(/RPM_JOB_CONCURRENCY must be at least 1/);
+  });
+
   test('RPM_FRAME_ANCESTORS: none by default; origins only (no path, http or https)', () => {
     expect(loadConfig({}).frameAncestors).toEqual([]);
     expect(

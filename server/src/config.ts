@@ -90,6 +90,9 @@ export interface UpstreamProviderConfig {
   kind: 'patient' | 'staff';
 }
 
+/** The most readings one run of the built-in alerts bot takes (its Bot's batch size, bots/builtInBots.ts). */
+export const ALERT_BOT_BATCH_SIZE = 25;
+
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const DEV_ADMIN_CLIENT_ID = 'rpm-admin';
@@ -170,15 +173,18 @@ function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     }
     return value;
   };
+  const botWorkers = positive('RPM_BOT_WORKERS', 2);
   return {
     run: env.RPM_RUN_JOBS !== 'false',
     schema,
-    concurrency: positive('RPM_JOB_CONCURRENCY', 16),
+    // Enough jobs in flight for each bot worker's run of the alerts bot to take a full batch: with 16, under load its
+    // runs averaged eight readings and the pipeline topped out near 300 readings/s on the bench (bench/README.md).
+    concurrency: positive('RPM_JOB_CONCURRENCY', botWorkers * ALERT_BOT_BATCH_SIZE),
     deadWorkerTimeoutSeconds: positive('RPM_JOB_WORKER_TIMEOUT_SECONDS', 30),
     deliveryMaxAttempts: positive('RPM_DELIVERY_MAX_ATTEMPTS', 10),
     botTimeoutMs: positive('RPM_BOT_TIMEOUT_MS', 10_000),
     botMemoryMb: positive('RPM_BOT_MEMORY_MB', 128),
-    botWorkers: positive('RPM_BOT_WORKERS', 2),
+    botWorkers,
     builtInBots: env.RPM_BUILT_IN_BOTS !== 'false',
     alertBacklogLimitMs: intVar(env, 'RPM_ALERT_BACKLOG_LIMIT_MS', 500),
     readingHoldMs: intVar(env, 'RPM_READING_HOLD_MS', 5_000),

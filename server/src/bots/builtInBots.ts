@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import type { Bot, Subscription } from '@medplum/fhirtypes';
 import { NEWS2_INPUT_CODES } from '../../../bots/src/bots/news2.bot.ts';
 import { LOINC, LOINC_CODES } from '../../../bots/src/fhir/codes.ts';
-import { REPO_ROOT } from '../config.ts';
+import { ALERT_BOT_BATCH_SIZE, REPO_ROOT } from '../config.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
 import { BOT_EXTENSIONS, botBatchSize, botScopes } from './botExtensions.ts';
 import { storeBotCode } from './botCode.ts';
@@ -37,7 +37,7 @@ export const BUILT_IN_BOTS: readonly BuiltInBot[] = [
     scopes:
       'system/Observation.crs system/CarePlan.rs system/PlanDefinition.rs system/Goal.rs system/DetectedIssue.crus',
     criteria: `Observation?code=${READING_CODES}`,
-    batchSize: 25,
+    batchSize: ALERT_BOT_BATCH_SIZE,
   },
   {
     id: 'rpm-missed-readings',
