@@ -37,15 +37,19 @@ describe('add_jobs plans', () => {
       // Plans made now, while no job of this test waits (the statistics say the table is small) …
       await client.query('ANALYZE "' + schema + '"._private_jobs');
       for (let i = 0; i < 6; i++) {
-        await queue.enqueue(client, [{ task: 'add-jobs-scan-test', key: `add-jobs-scan-test-warm-${i}` }]);
+        await queue.enqueue(client, [{ task: 'add-jobs-scan-test', payload: {}, key: `add-jobs-scan-test-warm-${i}` }]);
       }
       // … are still used once 600 jobs wait.
       await queue.enqueue(
         client,
-        Array.from({ length: 600 }, (_, i) => ({ task: 'add-jobs-scan-test', key: `add-jobs-scan-test-${i}` }))
+        Array.from({ length: 600 }, (_, i) => ({
+          task: 'add-jobs-scan-test',
+          payload: {},
+          key: `add-jobs-scan-test-${i}`,
+        }))
       );
       await client.query('BEGIN');
-      await queue.enqueue(client, [{ task: 'add-jobs-scan-test', key: 'add-jobs-scan-test-7' }]);
+      await queue.enqueue(client, [{ task: 'add-jobs-scan-test', payload: {}, key: 'add-jobs-scan-test-7' }]);
       const { rows } = await client.query(
         `SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE schemaname = $1 AND relname = '_private_jobs'`,
         [schema]
