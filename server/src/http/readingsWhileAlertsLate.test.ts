@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { AlertBacklog } from '../jobs/alertBacklog.ts';
 import { useTestServer } from '../testing/testServer.ts';
 import { alertsFirst, RequestGate } from './alertsFirst.ts';
-import { readingAdmission, writesObservation } from './readingsWhileAlertsLate.ts';
+import { readingAdmission, retryAfterSeconds, writesObservation } from './readingsWhileAlertsLate.ts';
 
 describe('writesObservation', () => {
   const reading: Observation = { resourceType: 'Observation', status: 'final', code: { text: 'pulse' } };
@@ -87,9 +87,9 @@ describe('readingAdmission (middleware)', () => {
    * Both middlewares and a request gate of one place, as app.ts mounts them, before a handler that counts what it
    * stored; the caller is named by a header.
    */
-  async function server(late: number | undefined, holdMs = 60_000, releasePerSample?: number) {
+  async function server(late: number | undefined, holdMs = 60_000, releasePerSample?: number, limitMs = 5_000) {
     const { backlog, set } = handBacklog(late);
-    const admission = readingAdmission(backlog, 5_000, holdMs, releasePerSample);
+    const admission = readingAdmission(backlog, limitMs, holdMs, releasePerSample);
     const stored: string[] = [];
     const app = express();
     app.use((req, res, next) => {
@@ -182,6 +182,25 @@ describe('readingAdmission (middleware)', () => {
     );
     expect(s.stored).toEqual([]);
     expect(s.admission.counts).toEqual({ held: 1, refused: 1 });
+  });
+
+  test('Retry-After: how far behind the alerts are, at least the hold the reading waited through, 1 to 60 s', async () => {
+    expect(retryAfterSeconds(600, 5_000)).toBe(5);
+    expect(retryAfterSeconds(9_400, 5_000)).toBe(10);
+    expect(retryAfterSeconds(600, 0)).toBe(1);
+    expect(retryAfterSeconds(0, 0)).toBe(1);
+    expect(retryAfterSeconds(600_000, 5_000)).toBe(60);
+    expect(retryAfterSeconds(600, 120_000)).toBe(60);
+    // Held 1.2 s with alerts 0.6 s late: come back in 2 s, not in 1.
+    const s = await server(30_000, 1_200, undefined, 500);
+    const reading = s.send('gateway');
+    expect(await s.heldCount(1)).toBe(1);
+    await new Promise((r) => setTimeout(r, 1_250));
+    s.set(600);
+    const refused = await reading;
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect(((await refused.json()) as OperationOutcome).issue?.[0].details?.text).toMatch(/send it again after 2 s\.$/);
   });
 
   test("the server's own bots, reads and writes of other types are never held; nor anything when alerts are in time", async () => {
