@@ -94,6 +94,19 @@ describe('a create outside a transaction', () => {
     expect(found.entry?.map((e) => e.resource?.id)).toEqual([patient.id]);
   });
 
+  test('text with quotes, backslashes, braces and non-ASCII is stored exactly, alone and in a transaction', async () => {
+    const note = 'He said "SpO₂ 88 %" \\ then {"a":[1,2]} \\" and \u00e9\u20ac\ud83d\ude00 \t tab';
+    const alone = await repo.createResource(reading(`Patient/${patient.id}`, { note: [{ text: note }] }));
+    const inTransaction = await repo.withTransaction((tx) =>
+      tx.createResource(reading(`Patient/${patient.id}`, { note: [{ text: note }] }))
+    );
+    for (const stored of [alone, inTransaction]) {
+      expect((await repo.readResource<Observation>('Observation', stored.id)).note?.[0].text).toBe(note);
+      const history = await repo.readHistory('Observation', stored.id);
+      expect((history.entry?.[0].resource as Observation).note?.[0].text).toBe(note);
+    }
+  });
+
   test('a Subscription written by another instance applies to the very next create here (its guard fails once)', async () => {
     const subscription = await ctx.medplum.createResource<Subscription>({
       resourceType: 'Subscription',

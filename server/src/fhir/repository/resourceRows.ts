@@ -66,6 +66,10 @@ export function addResourceVersionWrites(batch: StatementBatch, rows: ResourceVe
   if (rows.length === 0) {
     return;
   }
+  if (rows.length === 1) {
+    addOneVersionWrites(batch, rows[0]);
+    return;
+  }
   const types = rows.map((r) => r.resourceType);
   const ids = rows.map((r) => r.id);
   const versionIds = rows.map((r) => r.versionId);
@@ -74,15 +78,37 @@ export function addResourceVersionWrites(batch: StatementBatch, rows: ResourceVe
   batch.add(
     (n) => `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content)
      SELECT * FROM unnest($${n}::text[], $${n + 1}::text[], $${n + 2}::text[], $${n + 3}::timestamptz[], $${n + 4}::boolean[], $${n + 5}::text[])
-     ON CONFLICT (resource_type, id) DO UPDATE SET
-       version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
-       deleted = EXCLUDED.deleted, content = EXCLUDED.content`,
+     ${UPSERT_CURRENT}`,
     [types, ids, versionIds, lastUpdated, rows.map((r) => r.deleted), contents]
   );
   batch.add(
     (n) => `INSERT INTO resource_history (resource_type, id, version_id, last_updated, operation, content)
      SELECT * FROM unnest($${n}::text[], $${n + 1}::text[], $${n + 2}::text[], $${n + 3}::timestamptz[], $${n + 4}::text[], $${n + 5}::text[])`,
     [types, ids, versionIds, lastUpdated, rows.map((r) => r.operation), contents]
+  );
+}
+
+const UPSERT_CURRENT = `ON CONFLICT (resource_type, id) DO UPDATE SET
+       version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
+       deleted = EXCLUDED.deleted, content = EXCLUDED.content`;
+
+/**
+ * One version (a device's single reading): plain parameters instead of arrays. node-postgres sends an array as text,
+ * escaping every quote of every element, and the content went twice (current row and history); that escaping was 2 %
+ * of the server's main thread at 500 readings/s.
+ */
+function addOneVersionWrites(batch: StatementBatch, row: ResourceVersionRow): void {
+  const key = [row.resourceType, row.id, row.versionId, row.lastUpdated];
+  batch.add(
+    (n) => `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content)
+     VALUES ($${n}::text, $${n + 1}::text, $${n + 2}::text, $${n + 3}::timestamptz, $${n + 4}::boolean, $${n + 5}::text)
+     ${UPSERT_CURRENT}`,
+    [...key, row.deleted, row.content]
+  );
+  batch.add(
+    (n) => `INSERT INTO resource_history (resource_type, id, version_id, last_updated, operation, content)
+     VALUES ($${n}::text, $${n + 1}::text, $${n + 2}::text, $${n + 3}::timestamptz, $${n + 4}::text, $${n + 5}::text)`,
+    [...key, row.operation, row.content]
   );
 }
 
