@@ -45,8 +45,14 @@ export interface JobQueueOptions {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * graphile-worker warns when the pool has fewer connections than jobs may run at once, assuming each job holds one.
+ * Ours do not: a bot run waits on HTTP, a delivery on its receiver, and jobs are fetched and completed in batches.
+ */
+const POOL_SIZE_WARNING = /^WARNING: having maxPoolSize \(\d+\) smaller than concurrency/;
+
 const quiet = new Logger(() => (level: string, message: string) => {
-  if (level === 'error' || level === 'warning') {
+  if ((level === 'error' || level === 'warning') && !POOL_SIZE_WARNING.test(message)) {
     // One line per failure (the job's error message); stack traces of expected failures (a receiver down) are noise.
     console.error(`[jobs] ${message.split('\n')[0]}`);
   }
