@@ -120,21 +120,30 @@ export function addReferenceTargetsGuard(batch: StatementBatch, resource: Resour
     return;
   }
   const subject = resource.resourceType === 'Observation' ? (resource.subject?.reference ?? null) : null;
+  const { types, ids } = typesAndIds(keys);
+  // A Device without a patient reads for anyone: its missing patient counts as the subject.
   batch.addGuard(
     (n) => `(SELECT count(*) FROM resource r JOIN unnest($${n}::text[], $${n + 1}::text[]) AS k(resource_type, id)
         ON r.resource_type = k.resource_type AND r.id = k.id
       WHERE NOT r.deleted
         AND (r.resource_type <> 'Device' OR $${n + 2}::text IS NULL
-             OR r.content::jsonb -> 'patient' ->> 'reference' IS NULL
-             OR r.content::jsonb -> 'patient' ->> 'reference' = $${n + 2}::text)) = $${n + 3}::bigint`,
-    [keys.map((k) => k.slice(0, k.indexOf('/'))), keys.map((k) => k.slice(k.indexOf('/') + 1)), subject, keys.length]
+             OR coalesce(r.content::jsonb -> 'patient' ->> 'reference', $${n + 2}::text) = $${n + 2}::text)
+    ) = $${n + 3}::bigint`,
+    [types, ids, subject, keys.length]
   );
+}
+
+/** `Type/id` keys as the two arrays the queries unnest. */
+function typesAndIds(keys: string[]): { types: string[]; ids: string[] } {
+  return {
+    types: keys.map((k) => k.slice(0, k.indexOf('/'))),
+    ids: keys.map((k) => k.slice(k.indexOf('/') + 1)),
+  };
 }
 
 /** The live resources among `keys`, with each Device's `patient` (one query). */
 async function selectLiveTargets(db: Queryable, keys: string[]): Promise<Map<string, Device | null>> {
-  const types = keys.map((k) => k.slice(0, k.indexOf('/')));
-  const ids = keys.map((k) => k.slice(k.indexOf('/') + 1));
+  const { types, ids } = typesAndIds(keys);
   const result = await db.query(
     `SELECT r.resource_type, r.id,
             CASE WHEN r.resource_type = 'Device' THEN r.content::jsonb -> 'patient' END AS patient
