@@ -1,6 +1,7 @@
 // The machine, runtime and database versions a result was measured on, printed beside the table.
 import os from 'node:os';
 import pg from 'pg';
+import { measureMachineSpeed, type MachineSpeed } from './machineSpeed.ts';
 
 export interface MachineInfo {
   cpus: string;
@@ -10,6 +11,8 @@ export interface MachineInfo {
   postgres: string;
   /** 1-minute load average when the run started: above 0 means other processes were competing for the cores. */
   loadAverageAtStart: number;
+  /** Fixed work timed before the run; undefined when PostgreSQL could not be reached for it. */
+  speed?: MachineSpeed;
 }
 
 /** 1-minute load average now. */
@@ -19,12 +22,15 @@ export function loadAverage(): number {
 
 export async function machineInfo(databaseUrl: string): Promise<MachineInfo> {
   const cpus = os.cpus();
+  const loadAverageAtStart = loadAverage(); // before the speed measurement adds its own second of work
   let postgres: string;
+  let speed: MachineSpeed | undefined;
   const client = new pg.Client({ connectionString: databaseUrl });
   try {
     await client.connect();
     const result = await client.query<{ server_version: string }>('SHOW server_version');
     postgres = `PostgreSQL ${result.rows[0].server_version}`;
+    speed = await measureMachineSpeed(databaseUrl);
   } catch (err) {
     postgres = `unknown (${(err as Error).message})`;
   } finally {
@@ -36,6 +42,7 @@ export async function machineInfo(databaseUrl: string): Promise<MachineInfo> {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: `Node ${process.version}`,
     postgres,
-    loadAverageAtStart: loadAverage(),
+    loadAverageAtStart,
+    speed,
   };
 }

@@ -6,6 +6,7 @@ import type { MissedReadingsResult } from './missedReadings/missedReadingsScenar
 import type { AuditWriteResult } from './auditWriteRate.ts';
 import type { CorrectnessCheck } from './checkReadAndSearch.ts';
 import type { MachineInfo } from './machine.ts';
+import { describeMachineSpeed } from './machineSpeed.ts';
 import type { HttpMeasurement } from './measureHttp.ts';
 import type { BenchOptions } from './options.ts';
 import type { RawInsertResult } from './rawInsertRate.ts';
@@ -362,6 +363,9 @@ export function renderReport(results: BenchResults): string {
     lines.push(
       `Load average (1 min) before the run ${m.loadAverageAtStart.toFixed(2)}${atEnd}: well above 0 before the run means other processes were sharing the cores.`
     );
+    if (m.speed) {
+      lines.push(describeMachineSpeed(m.speed));
+    }
   }
   lines.push('');
   lines.push('| Metric | Value | Target | Result |');
