@@ -3,6 +3,7 @@ import http from 'node:http';
 import { FhirRouter } from '@medplum/fhir-router';
 import { type ServerConfig } from './config.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embeddedPostgres.ts';
+import { warnAboutMaintenance } from './db/maintenanceSettings.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool, type Db } from './db/pool.ts';
 import { connectRedis } from './db/redis.ts';
@@ -56,6 +57,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const closers: (() => Promise<void>)[] = [() => audit.close(), async () => pool.end(), async () => embedded?.stop()];
   try {
     await migrate(pool);
+    // Autovacuum off: the job queue and the search statistics degrade as readings accumulate (said at start-up).
+    await warnAboutMaintenance(pool);
     // Work a write triggers is queued in the write's own transaction (server/src/jobs, server/src/subscriptions).
     const queue = new JobQueue({
       pool,
