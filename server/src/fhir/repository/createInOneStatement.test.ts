@@ -3,35 +3,48 @@ import { randomUUID } from 'node:crypto';
 import { OperationOutcomeError } from '@medplum/core';
 import type { Device, Observation, Patient, Subscription } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Db } from '../../db/pool.ts';
-import { createCountedWrites, type CountedWrites } from '../../testing/countedWrites.ts';
+import { createPool, type Db } from '../../db/pool.ts';
+import { JobQueue } from '../../jobs/jobQueue.ts';
+import { attachWriteTriggers, WriteTriggers } from '../../subscriptions/writeTriggers.ts';
 import { useTestServer } from '../../testing/testServer.ts';
-import type { PostgresRepository } from './postgresRepository.ts';
+import { PostgresRepository } from './postgresRepository.ts';
 
 // The server stands for "another instance": its Subscription writes reach this file's repository only through the
 // database, as they would between two instances.
 const ctx = useTestServer();
 
-let writes: CountedWrites;
 let pool: Db;
 let repo: PostgresRepository;
-let schema: string;
+let statements = 0;
+const schema = `jobs_one_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 const code = `urn:test:one-statement|${randomUUID()}`;
 
 beforeAll(async () => {
-  writes = await createCountedWrites('jobs_one');
-  ({ pool, repo, schema } = writes);
+  pool = createPool(process.env.RPM_TEST_DATABASE_URL as string, 4);
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      statements++;
+      return query(...args);
+    }) as typeof client.query;
+  });
+  // A queue of its own that no worker runs: the jobs a create queued stay there to be counted.
+  const queue = new JobQueue({ pool, schema, concurrency: 1 });
+  await queue.migrate();
+  attachWriteTriggers(pool, new WriteTriggers({ queue, maxAttempts: 3 }));
+  repo = new PostgresRepository(pool, { fhirBaseUrl: 'http://localhost/fhir/R4' });
 });
 
 afterAll(async () => {
-  await writes?.close();
+  await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await pool?.end();
 });
 
 /** Statements `fn` sent through this file's pool. */
 async function counted<T>(fn: () => Promise<T>): Promise<{ result: T; sent: number }> {
-  const before = writes.statements();
+  const before = statements;
   const result = await fn();
-  return { result, sent: writes.statements() - before };
+  return { result, sent: statements - before };
 }
 
 async function jobsFor(subscription: Subscription): Promise<number> {
