@@ -205,6 +205,45 @@ describe('missed readings bot', () => {
       expect(fake.all('DetectedIssue')).toHaveLength(3000);
     });
 
+    test('patients not yet alerted are checked before those an earlier run alerted, so a cut-off run still opens new alerts', async () => {
+      const fake = fakeWithProgrammes();
+      const enrolRange = (from: number, to: number) => {
+        for (let i = from; i < to; i++) {
+          enrol(fake, `Patient/n${String(i).padStart(3, '0')}`, 'heart-failure');
+        }
+      };
+      const now = new Date('2025-03-10T12:30:00Z');
+      enrolRange(0, 300);
+      expect((await scanMissedReadings(fake.client, now)).alerts).toHaveLength(1200);
+      // Two more batches of patients who never took a reading, enrolled after the first scan (later in the scan order).
+      enrolRange(300, 500);
+      const before = fake.log.length;
+      const result = await scanMissedReadings(slowReadings(fake.client, () => undefined) as never, now);
+      // Each batch's readings searches, in the order they were sent, named by the batch's first patient.
+      const checked = fake.log
+        .slice(before)
+        .filter((l) => l.startsWith('search pages Observation'))
+        .map((l) => new URLSearchParams(l.slice(l.indexOf('?') + 1)).get('subject')?.split(',')[0]);
+      expect([...new Set(checked)]).toEqual([
+        'Patient/n300',
+        'Patient/n400',
+        'Patient/n000',
+        'Patient/n100',
+        'Patient/n200',
+      ]);
+      // Each batch's open alerts were looked up once, before any readings search.
+      const requests = fake.log.slice(before);
+      const lookUps = requests.filter((l) => l.startsWith('search pages DetectedIssue'));
+      expect(lookUps).toHaveLength(5);
+      expect(requests.indexOf(lookUps[4])).toBeLessThan(requests.findIndex((l) => l.includes('Observation')));
+      // Results stay in batch order: the earlier patients' alerts unchanged, the new patients' created.
+      expect(result.alerts.map((a) => a.patient)).toEqual([...result.alerts.map((a) => a.patient)].sort());
+      expect(result.alerts.slice(0, 1200).every((a) => a.outcome === 'unchanged')).toBe(true);
+      expect(result.alerts.slice(1200).every((a) => a.outcome === 'created')).toBe(true);
+      expect(result.alerts).toHaveLength(2000);
+      expect(fake.all('DetectedIssue')).toHaveLength(2000);
+    });
+
     test('a failing batch fails the scan, and no batch starts after it', async () => {
       const fake = largeCaseload();
       let searches = 0;

@@ -1,7 +1,7 @@
 // Bot (scheduled): scans active monitoring CarePlans and raises a low-severity alert for each overdue scheduled reading.
 import type { BotEvent, MedplumClient } from '@medplum/core';
 import type { CarePlan, DetectedIssue } from '@medplum/fhirtypes';
-import { buildAlert } from '../alerts/buildAlert.ts';
+import { alertIdentifier, buildAlert } from '../alerts/buildAlert.ts';
 import { openNewAlerts, raiseAlertKnowingOpen } from '../alerts/raiseAlert.ts';
 import type { RaiseAlertResult } from '../alerts/raiseAlert.ts';
 import { CODE_SYSTEMS, IDENTIFIER_SYSTEMS, LOINC } from '../fhir/codes.ts';
@@ -10,6 +10,7 @@ import { checkMissedReading } from '../rules/missedReadings/checkMissedReading.t
 import { readActivitySchedule, type ReadingSchedule } from '../rules/missedReadings/readingSchedule.ts';
 import { isMonitoringCarePlan } from './monitoringContext.ts';
 import type { BotClient } from './monitoringContext.ts';
+import { UrgentFirst } from './urgentFirst.ts';
 
 export interface MissedReadingsBotResult {
   carePlans: number;
@@ -38,9 +39,9 @@ export const LONGER_LOOKBACK_DAYS = 31;
 const DAY = 86_400_000;
 
 /**
- * Batches checked at once. The scan waits on round trips (its searches and alert writes, one after another within a
- * batch), not on CPU: on the 2-core bench machine, a 10,000-patient caseload with 4,000 new missed readings took
- * 17–21 s one batch at a time, with the server's main thread idle more than half of it.
+ * Batch tasks (look-ups and checks) run at once. The scan waits on round trips (its searches and alert writes, one
+ * after another within a batch), not on CPU: on the 2-core bench machine, a 10,000-patient caseload with 4,000 new
+ * missed readings took 17–21 s one batch at a time, with the server's main thread idle more than half of it.
  */
 export const BATCHES_IN_FLIGHT = 3;
 
@@ -68,18 +69,52 @@ interface ScheduledReading {
 }
 
 /**
- * The handler's work, with the clock given (tests). Every active CarePlan is read, page by page; the latest readings
- * are fetched for a hundred patients at a time, so a caseload of thousands costs tens of searches, not thousands.
+ * The order of a batch's tasks (UrgentFirst). A batch with a scheduled reading that has no open alert yet may need a
+ * new alert: its check goes first, then the look-ups that tell the batches apart. Batches whose every scheduled
+ * reading already has an open alert, whose check can at most update one, are checked once nothing else is waiting or
+ * running. So when a caseload outgrows the bot's time limit, each cut-off run still opens alerts nobody has been told
+ * about, instead of spending its time re-checking the patients an earlier run already alerted; the next runs finish
+ * it, and no patient stays unchecked for ever behind the others.
+ */
+const URGENCY = { unalerted: 0, lookUp: 1 } as const;
+
+/**
+ * The handler's work, with the clock given (tests). Every active CarePlan is read, page by page; per hundred patients,
+ * their open missed-reading alerts are looked up, then their latest readings fetched, so a caseload of thousands costs
+ * tens of searches, not thousands. BATCHES_IN_FLIGHT tasks run at once, the most urgent first (URGENCY); results keep
+ * the batches' order.
  */
 export async function scanMissedReadings(medplum: MissedReadingsClient, now: Date): Promise<MissedReadingsBotResult> {
   const result: MissedReadingsBotResult = { carePlans: 0, schedules: 0, overdue: 0, alerts: [], skipped: [] };
-  const checks = batchChecks((b) => checkBatch(medplum, b, now));
+  const tasks = new UrgentFirst(BATCHES_IN_FLIGHT);
+  const checked: BatchResult[] = [];
+  const addBatch = (batch: ScheduledReading[]): void => {
+    if (batch.length === 0) {
+      return;
+    }
+    const index = checked.push({ overdue: 0, alerts: [] }) - 1;
+    tasks.add(URGENCY.lookUp, async () => {
+      const open = await openMissedReadingAlerts(medplum, [...new Set(batch.map((s) => s.patient))]);
+      const alerted = batch.every((s) => open.has(alertIdentifierOf(s)));
+      const check = async () => {
+        checked[index] = await checkBatch(medplum, batch, open, now);
+      };
+      if (alerted) {
+        tasks.addLast(check);
+      } else {
+        tasks.add(URGENCY.unalerted, check);
+      }
+    });
+  };
   let batch: ScheduledReading[] = [];
   const patients = new Set<string>();
   for await (const page of medplum.searchResourcePages('CarePlan', [
     ['status', 'active'],
     ['_count', String(CARE_PLAN_PAGE_SIZE)],
   ])) {
+    if (tasks.failed) {
+      break; // thrown below, once the running tasks have finished
+    }
     for (const carePlan of page.filter((c) => isMonitoringCarePlan(c, now))) {
       result.carePlans++;
       const patient = carePlan.subject?.reference;
@@ -98,7 +133,7 @@ export async function scanMissedReadings(medplum: MissedReadingsClient, now: Dat
         }
         result.schedules++;
         if (!patients.has(patient) && patients.size >= PATIENTS_PER_READINGS_SEARCH) {
-          await checks.add(batch);
+          addBatch(batch);
           batch = [];
           patients.clear();
         }
@@ -107,11 +142,11 @@ export async function scanMissedReadings(medplum: MissedReadingsClient, now: Dat
       }
     }
   }
-  await checks.add(batch);
-  // In batch order, whatever order they finished in.
-  for (const checked of await checks.all()) {
-    result.overdue += checked.overdue;
-    result.alerts.push(...checked.alerts);
+  addBatch(batch);
+  await tasks.finished();
+  for (const done of checked) {
+    result.overdue += done.overdue;
+    result.alerts.push(...done.alerts);
   }
   return result;
 }
@@ -119,51 +154,21 @@ export async function scanMissedReadings(medplum: MissedReadingsClient, now: Dat
 /** What one batch found: its overdue readings and what happened to their alerts. */
 type BatchResult = Pick<MissedReadingsBotResult, 'overdue' | 'alerts'>;
 
-/**
- * Runs batch checks with at most BATCHES_IN_FLIGHT at once: `add` waits for a free place; once a check has failed it
- * starts no more, waits for those still running and throws. `all` gives every result in the order the batches were
- * added, or throws the first failure once none is running (a failed run leaves no batch writing behind it).
- */
-function batchChecks(check: (batch: ScheduledReading[]) => Promise<BatchResult>) {
-  const started: Promise<BatchResult>[] = [];
-  const running = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
-  return {
-    async add(batch: ScheduledReading[]): Promise<void> {
-      while (running.size >= BATCHES_IN_FLIGHT && !failure) {
-        await Promise.race(running);
-      }
-      if (failure) {
-        await Promise.all(running);
-        throw failure.error;
-      }
-      if (batch.length === 0) {
-        return;
-      }
-      const checked = check(batch);
-      started.push(checked);
-      const settled: Promise<void> = checked.then(
-        () => undefined,
-        (error: unknown) => {
-          failure ??= { error };
-        }
-      );
-      running.add(settled);
-      void settled.then(() => running.delete(settled));
-    },
-    async all(): Promise<BatchResult[]> {
-      const settled = await Promise.allSettled(started);
-      const failed = settled.find((r) => r.status === 'rejected');
-      if (failed) {
-        throw failed.reason;
-      }
-      return settled.map((r) => (r as PromiseFulfilledResult<BatchResult>).value);
-    },
-  };
+/** The identifier value of the alert a scheduled reading raises when it is overdue. */
+function alertIdentifierOf({ patient, schedule }: ScheduledReading): string {
+  return alertIdentifier('missed-reading', { reference: patient }, schedule.codes[0]).value ?? '';
 }
 
-/** Checks the scheduled readings of up to a hundred patients against their latest readings. */
-async function checkBatch(medplum: MissedReadingsClient, batch: ScheduledReading[], now: Date): Promise<BatchResult> {
+/**
+ * Checks the scheduled readings of up to a hundred patients against their latest readings; `open` holds their open
+ * missed-reading alerts (openMissedReadingAlerts), which an overdue reading updates, or else a new one is opened.
+ */
+async function checkBatch(
+  medplum: MissedReadingsClient,
+  batch: ScheduledReading[],
+  open: Map<string, DetectedIssue>,
+  now: Date
+): Promise<BatchResult> {
   const result: BatchResult = { overdue: 0, alerts: [] };
   const recent = await readingsSince(medplum, batch, new Date(now.getTime() - RECENT_READINGS_DAYS * DAY));
   const readingTimes = (readings: Map<string, Reading[]>, { patient, schedule }: ScheduledReading): Date[] => {
@@ -212,7 +217,6 @@ async function checkBatch(medplum: MissedReadingsClient, batch: ScheduledReading
   if (overdue.length === 0) {
     return result;
   }
-  const open = await openMissedReadingAlerts(medplum, [...new Set(overdue.map((o) => o.scheduled.patient))]);
   const openOf = ({ alert }: { alert: DetectedIssue }) => open.get(alert.identifier?.[0]?.value ?? '');
   const outcomes = new Map<DetectedIssue, RaiseAlertResult['outcome']>();
   const fresh = overdue.filter((o) => !openOf(o));
