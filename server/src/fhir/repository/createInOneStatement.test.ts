@@ -6,13 +6,19 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPool, type Db } from '../../db/pool.ts';
 import { JobQueue } from '../../jobs/jobQueue.ts';
 import { attachWriteTriggers, WriteTriggers } from '../../subscriptions/writeTriggers.ts';
-import { useTestServer } from '../../testing/testServer.ts';
+import type { MedplumClient } from '@medplum/core';
+import type { RunningServer } from '../../server.ts';
+import { createDatabaseBesideTestDatabase, type TestDatabase } from '../../testing/testDatabase.ts';
+import { adminClient, startTestServer } from '../../testing/testServer.ts';
 import { PostgresRepository } from './postgresRepository.ts';
 
-// The server stands for "another instance": its Subscription writes reach this file's repository only through the
-// database, as they would between two instances.
-const ctx = useTestServer();
-
+// A database of its own: in the shared test database, another file writing a Subscription between two creates here
+// makes the second one's guard fail (a CI run saw 5 statements where 1 was expected). The server stands for "another
+// instance": its Subscription writes reach this file's repository only through the database, as they would between
+// two instances.
+let database: TestDatabase;
+let server: RunningServer;
+let medplum: MedplumClient;
 let pool: Db;
 let repo: PostgresRepository;
 let statements = 0;
@@ -20,7 +26,10 @@ const schema = `jobs_one_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 const code = `urn:test:one-statement|${randomUUID()}`;
 
 beforeAll(async () => {
-  pool = createPool(process.env.RPM_TEST_DATABASE_URL as string, 4);
+  database = await createDatabaseBesideTestDatabase('rpm_one_statement_test');
+  server = await startTestServer({ DATABASE_URL: database.url });
+  medplum = await adminClient(server);
+  pool = createPool(database.url, 4);
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     client.query = ((...args: unknown[]) => {
@@ -38,6 +47,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await pool?.end();
+  await server?.close();
+  await database?.drop();
 });
 
 /** Statements `fn` sent through this file's pool. */
@@ -108,7 +119,7 @@ describe('a create outside a transaction', () => {
   });
 
   test('a Subscription written by another instance applies to the very next create here (its guard fails once)', async () => {
-    const subscription = await ctx.medplum.createResource<Subscription>({
+    const subscription = await medplum.createResource<Subscription>({
       resourceType: 'Subscription',
       status: 'active',
       reason: 'one-statement create test',
@@ -123,7 +134,7 @@ describe('a create outside a transaction', () => {
       expect(current.sent).toBe(1);
       expect(await jobsFor(subscription)).toBe(2);
     } finally {
-      await ctx.medplum.deleteResource('Subscription', subscription.id as string);
+      await medplum.deleteResource('Subscription', subscription.id as string);
     }
   });
 
