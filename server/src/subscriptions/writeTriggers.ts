@@ -96,6 +96,25 @@ export class WriteTriggers {
     begun?: { generation?: string },
     batch?: StatementBatch
   ): Promise<(() => void) | undefined> {
+    const { jobs, afterCommit } = await this.planWrite(db, written, writtenBy, begun);
+    if (batch) {
+      this.addJobs(batch, jobs);
+    } else {
+      await this.options.queue.enqueue(db, jobs);
+    }
+    return afterCommit;
+  }
+
+  /**
+   * The jobs these versions trigger, and what to do once they are committed, without queuing anything: for a caller
+   * that writes several callers' versions in one statement (groupedCreates.ts) and adds all their jobs at once.
+   */
+  async planWrite(
+    db: Queryable,
+    written: { resource: Resource; interaction: ChangeInteraction }[],
+    writtenBy: Caller | undefined,
+    begun?: { generation?: string }
+  ): Promise<{ jobs: JobSpec[]; afterCommit?: () => void }> {
     const jobs: JobSpec[] = [];
     const notifications: [WithId<Subscription>, CommittedChange][] = [];
     for (const { resource, interaction } of written) {
@@ -124,22 +143,25 @@ export class WriteTriggers {
         }
       }
     }
-    if (batch) {
-      this.options.queue.addTo(batch, jobs);
-    } else {
-      await this.options.queue.enqueue(db, jobs);
-    }
     const webSockets = this.webSockets;
     if (notifications.length === 0 || !webSockets) {
-      return undefined;
+      return { jobs };
     }
-    return () => {
-      for (const [subscription, change] of notifications) {
-        webSockets
-          .notify(subscription, change)
-          .catch((err) => console.error(`[subscriptions] websocket notify failed: ${(err as Error).message}`));
-      }
+    return {
+      jobs,
+      afterCommit: () => {
+        for (const [subscription, change] of notifications) {
+          webSockets
+            .notify(subscription, change)
+            .catch((err) => console.error(`[subscriptions] websocket notify failed: ${(err as Error).message}`));
+        }
+      },
     };
+  }
+
+  /** Adds jobs to the statement that writes the versions which triggered them. */
+  addJobs(batch: StatementBatch, jobs: readonly JobSpec[]): void {
+    this.options.queue.addTo(batch, jobs);
   }
 }
 

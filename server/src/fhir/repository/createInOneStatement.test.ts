@@ -3,59 +3,40 @@ import { randomUUID } from 'node:crypto';
 import { OperationOutcomeError } from '@medplum/core';
 import type { Device, Observation, Patient, Subscription } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createPool, type Db } from '../../db/pool.ts';
-import { JobQueue } from '../../jobs/jobQueue.ts';
-import { attachWriteTriggers, WriteTriggers } from '../../subscriptions/writeTriggers.ts';
+import type { Db } from '../../db/pool.ts';
+import { createCountedWrites, type CountedWrites } from '../../testing/countedWrites.ts';
 import type { MedplumClient } from '@medplum/core';
 import type { RunningServer } from '../../server.ts';
-import { createDatabaseBesideTestDatabase, type TestDatabase } from '../../testing/testDatabase.ts';
 import { adminClient, startTestServer } from '../../testing/testServer.ts';
-import { PostgresRepository } from './postgresRepository.ts';
+import type { PostgresRepository } from './postgresRepository.ts';
 
-// A database of its own: in the shared test database, another file writing a Subscription between two creates here
-// makes the second one's guard fail (a CI run saw 5 statements where 1 was expected). The server stands for "another
-// instance": its Subscription writes reach this file's repository only through the database, as they would between
-// two instances.
-let database: TestDatabase;
+// The repository writes to a database of its own (createCountedWrites); a server on that database stands for "another
+// instance": its Subscription writes reach this file's repository only through the database, as between two instances.
 let server: RunningServer;
 let medplum: MedplumClient;
+let writes: CountedWrites;
 let pool: Db;
 let repo: PostgresRepository;
-let statements = 0;
-const schema = `jobs_one_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+let schema: string;
 const code = `urn:test:one-statement|${randomUUID()}`;
 
 beforeAll(async () => {
-  database = await createDatabaseBesideTestDatabase('rpm_one_statement_test');
-  server = await startTestServer({ DATABASE_URL: database.url });
+  writes = await createCountedWrites('jobs_one');
+  ({ pool, repo, schema } = writes);
+  server = await startTestServer({ DATABASE_URL: writes.databaseUrl });
   medplum = await adminClient(server);
-  pool = createPool(database.url, 4);
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    client.query = ((...args: unknown[]) => {
-      statements++;
-      return query(...args);
-    }) as typeof client.query;
-  });
-  // A queue of its own that no worker runs: the jobs a create queued stay there to be counted.
-  const queue = new JobQueue({ pool, schema, concurrency: 1 });
-  await queue.migrate();
-  attachWriteTriggers(pool, new WriteTriggers({ queue, maxAttempts: 3 }));
-  repo = new PostgresRepository(pool, { fhirBaseUrl: 'http://localhost/fhir/R4' });
 });
 
 afterAll(async () => {
-  await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await pool?.end();
   await server?.close();
-  await database?.drop();
+  await writes?.close();
 });
 
 /** Statements `fn` sent through this file's pool. */
 async function counted<T>(fn: () => Promise<T>): Promise<{ result: T; sent: number }> {
-  const before = statements;
+  const before = writes.statements();
   const result = await fn();
-  return { result, sent: statements - before };
+  return { result, sent: writes.statements() - before };
 }
 
 async function jobsFor(subscription: Subscription): Promise<number> {

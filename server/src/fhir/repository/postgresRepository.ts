@@ -32,7 +32,7 @@ import type { Caller } from '../../auth/authenticate.ts';
 import type { Interaction } from '../../auth/smartScopes.ts';
 import type { Db, DbClient, Queryable } from '../../db/pool.ts';
 import { validateResourceForWrite } from '../conformance/validateResource.ts';
-import { isWriteGuardFailure, StatementBatch } from '../../db/statementBatch.ts';
+import { StatementBatch } from '../../db/statementBatch.ts';
 import {
   addSearchIndexDeletes,
   addSearchIndexInserts,
@@ -45,14 +45,10 @@ import {
 import { writeTriggersOf } from '../../subscriptions/writeTriggers.ts';
 import { prepareSubscription } from '../../subscriptions/validateSubscription.ts';
 import { toOperationOutcomeError } from './databaseErrors.ts';
+import { groupedCreatesOf } from './groupedCreates.ts';
 import { timeOrderedId } from './timeOrderedId.ts';
 import { assertNoUnresolvedReferences } from './unresolvedReferences.ts';
-import {
-  addReferenceTargetsGuard,
-  assertReferenceTargets,
-  rememberResource,
-  type KnownResources,
-} from './referenceTargets.ts';
+import { assertReferenceTargets, rememberResource, type KnownResources } from './referenceTargets.ts';
 import { assertPlausibleReading } from '../../devices/readingPlausibility.ts';
 import { readHistoryBundle, DEFAULT_HISTORY_COUNT, MAX_HISTORY_COUNT, type HistoryQuery } from './history.ts';
 import {
@@ -307,37 +303,18 @@ export class PostgresRepository extends FhirRepository {
 
   /**
    * A create outside a transaction (a device's single reading) in ONE autocommitted statement, instead of BEGIN, the
-   * reference check, the write and COMMIT: the current row, history, search indexes and the jobs it triggers, with the
-   * reference check and the currency of the cached Subscriptions as guards read in the write's own snapshot
-   * (StatementBatch.addGuard). False when a guard failed or no Subscriptions were loaded yet: then nothing was written,
-   * and the caller takes the transactional path, which checks again, reloads the Subscriptions and explains a refusal.
+   * reference check, the write and COMMIT, grouped with other callers' creates that arrive meanwhile
+   * (groupedCreates.ts). False when a guard failed or no Subscriptions were loaded yet: then nothing was written, and
+   * the caller takes the transactional path, which checks again, reloads the Subscriptions and explains a refusal.
    */
   private async createInOneStatement(version: PendingVersion): Promise<boolean> {
-    const triggers = writeTriggersOf(this.pool);
-    const generation = triggers?.cachedGeneration();
-    if (triggers && generation === undefined) {
-      return false;
-    }
-    const statements = new StatementBatch();
-    addResourceVersionWrites(statements, [version.row]);
-    addSearchIndexInserts(statements, version.index ? [version.index] : []);
-    addReferenceTargetsGuard(statements, version.resource);
-    let afterCommit: (() => void) | undefined;
-    if (triggers && generation !== undefined) {
-      const written = [{ resource: version.resource, interaction: version.row.operation }];
-      afterCommit = await triggers.onWrite(this.db, written, this.context.caller, { generation }, statements);
-      triggers.addGenerationGuard(statements, generation);
-    }
-    try {
-      await statements.run(this.pool);
-    } catch (err) {
-      if (isWriteGuardFailure(err)) {
-        return false;
-      }
-      throw toOperationOutcomeError(err);
-    }
-    afterCommit?.();
-    return true;
+    const outcome = await groupedCreatesOf(this.pool).write({
+      row: version.row,
+      resource: version.resource,
+      index: version.index,
+      caller: this.context.caller,
+    });
+    return outcome === 'written';
   }
 
   /** Inside a transaction creates wait in a buffer (bulk-written later); elsewhere they commit now. */

@@ -107,29 +107,38 @@ export async function assertReferenceTargets(
 }
 
 /**
- * The same check for a resource written alone in one statement (PostgresRepository.createResource), as a guard of that
- * statement: it holds when every literal reference names a live resource and no Device named is assigned to a patient
- * other than an Observation's subject. It is stricter than assertReferenceTargets (it looks at every Device named, not
- * only `Observation.device`): a failed guard writes nothing and sends the write down the transactional path, which
- * decides and explains.
+ * The same check for resources written in one statement without a transaction (PostgresRepository.createResource,
+ * alone or grouped with other callers' creates), as a guard of that statement: it holds when every literal reference
+ * names a live resource and no Device named is assigned to a patient other than the naming Observation's subject. It
+ * is stricter than assertReferenceTargets (it looks at every Device named, not only `Observation.device`): a failed
+ * guard writes nothing and sends the writes down the transactional path, which decides and explains.
  */
-export function addReferenceTargetsGuard(batch: StatementBatch, resource: Resource): void {
-  const self = `${resource.resourceType}/${resource.id}`;
-  const keys = [...new Set(localReferences(resource).map((r) => r.key))].filter((key) => key !== self);
-  if (keys.length === 0) {
+export function addReferenceTargetsGuard(batch: StatementBatch, resources: readonly Resource[]): void {
+  const types: string[] = [];
+  const ids: string[] = [];
+  const subjects: (string | null)[] = [];
+  for (const resource of resources) {
+    const self = `${resource.resourceType}/${resource.id}`;
+    const keys = [...new Set(localReferences(resource).map((r) => r.key))].filter((key) => key !== self);
+    // A Device without a patient reads for anyone: its missing patient counts as the subject.
+    const subject = resource.resourceType === 'Observation' ? (resource.subject?.reference ?? null) : null;
+    const split = typesAndIds(keys);
+    types.push(...split.types);
+    ids.push(...split.ids);
+    subjects.push(...keys.map(() => subject));
+  }
+  if (types.length === 0) {
     return;
   }
-  const subject = resource.resourceType === 'Observation' ? (resource.subject?.reference ?? null) : null;
-  const { types, ids } = typesAndIds(keys);
-  // A Device without a patient reads for anyone: its missing patient counts as the subject.
   batch.addGuard(
-    (n) => `(SELECT count(*) FROM resource r JOIN unnest($${n}::text[], $${n + 1}::text[]) AS k(resource_type, id)
+    (n) => `(SELECT count(*) FROM resource r
+        JOIN unnest($${n}::text[], $${n + 1}::text[], $${n + 2}::text[]) AS k(resource_type, id, subject)
         ON r.resource_type = k.resource_type AND r.id = k.id
       WHERE NOT r.deleted
-        AND (r.resource_type <> 'Device' OR $${n + 2}::text IS NULL
-             OR coalesce(r.content::jsonb -> 'patient' ->> 'reference', $${n + 2}::text) = $${n + 2}::text)
+        AND (r.resource_type <> 'Device' OR k.subject IS NULL
+             OR coalesce(r.content::jsonb -> 'patient' ->> 'reference', k.subject) = k.subject)
     ) = $${n + 3}::bigint`,
-    [types, ids, subject, keys.length]
+    [types, ids, subjects, types.length]
   );
 }
 
