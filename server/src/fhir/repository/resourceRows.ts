@@ -77,16 +77,39 @@ export function addResourceVersionWrites(batch: StatementBatch, rows: ResourceVe
   const contents = rows.map((r) => r.content);
   batch.add(
     (n) => `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content)
-     SELECT * FROM unnest($${n}::text[], $${n + 1}::text[], $${n + 2}::text[], $${n + 3}::timestamptz[], $${n + 4}::boolean[], $${n + 5}::text[])
+     SELECT * FROM unnest($${n}::text[], $${n + 1}::text[], $${n + 2}::text[], $${n + 3}::timestamptz[], $${n + 4}::boolean[], ${contentArray(n + 5, rows.length)})
      ${UPSERT_CURRENT}`,
-    [types, ids, versionIds, lastUpdated, rows.map((r) => r.deleted), contents]
+    [types, ids, versionIds, lastUpdated, rows.map((r) => r.deleted), ...contentValues(contents)]
   );
   batch.add(
     (n) => `INSERT INTO resource_history (resource_type, id, version_id, last_updated, operation, content)
-     SELECT * FROM unnest($${n}::text[], $${n + 1}::text[], $${n + 2}::text[], $${n + 3}::timestamptz[], $${n + 4}::text[], $${n + 5}::text[])`,
-    [types, ids, versionIds, lastUpdated, rows.map((r) => r.operation), contents]
+     SELECT * FROM unnest($${n}::text[], $${n + 1}::text[], $${n + 2}::text[], $${n + 3}::timestamptz[], $${n + 4}::text[], ${contentArray(n + 5, rows.length)})`,
+    [types, ids, versionIds, lastUpdated, rows.map((r) => r.operation), ...contentValues(contents)]
   );
 }
+
+/**
+ * The resources' JSON as an array of plain parameters ($n, $n+1, …), not one array parameter: node-postgres sends an
+ * array as a text literal, escaping every quote of every element, which for grouped creates' contents was 2.4 % of the
+ * server's main thread at 400 readings/s.
+ */
+function contentArray(first: number, count: number): string {
+  if (count > MAX_PLAIN_CONTENTS) {
+    return `$${first}::text[]`;
+  }
+  return `ARRAY[${Array.from({ length: count }, (_, i) => `$${first + i}`).join(', ')}]::text[]`;
+}
+
+/** The values contentArray's SQL takes. */
+function contentValues(contents: string[]): unknown[] {
+  return contents.length > MAX_PLAIN_CONTENTS ? [contents] : contents;
+}
+
+/**
+ * Past this many resources in one write, their JSON goes as one array parameter after all: a statement takes at most
+ * 65,535 parameters, and a bundle may hold more entries when RPM_MAX_BUNDLE_ENTRIES is raised.
+ */
+const MAX_PLAIN_CONTENTS = 5000;
 
 const UPSERT_CURRENT = `ON CONFLICT (resource_type, id) DO UPDATE SET
        version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
