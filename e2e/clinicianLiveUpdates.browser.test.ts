@@ -271,7 +271,8 @@ describe('live worklist', () => {
       await waitForUrl(page, (url) => url.href.startsWith(appUrl) && !url.searchParams.has('code'));
       await waitForHeading(page, 'Caseload');
       await expect.poll(liveStatus, { timeout: 20_000 }).toBe(LIVE_WORDS);
-      await expect.poll(() => searches.length, { timeout: 10_000 }).toBe(2);
+      // The care teams' channel opens once the worklist has loaded: under the test suite's load that took over 10 s once.
+      await expect.poll(() => searches.length, { timeout: 30_000 }).toBe(2);
       expect((await worklistSubscriptions(ward)).map((s) => s.id).sort()).toEqual(first);
       // One search of the user's own Subscriptions per channel (alerts and readings; care teams), not one per criteria.
       expect(searches).toHaveLength(2);
