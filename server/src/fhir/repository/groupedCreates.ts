@@ -112,20 +112,9 @@ export class GroupedCreates {
   private overdueTimer: NodeJS.Timeout | undefined;
 
   private readonly pool: Db;
-  private readonly statementsInFlight: number;
-  private readonly maxGroup: number;
-  private readonly maxWaitMs: number;
 
-  constructor(
-    pool: Db,
-    statementsInFlight = GROUPED_CREATE_STATEMENTS,
-    maxGroup = MAX_GROUPED_CREATES,
-    maxWaitMs = MAX_GROUP_WAIT_MS
-  ) {
+  constructor(pool: Db) {
     this.pool = pool;
-    this.statementsInFlight = statementsInFlight;
-    this.maxGroup = maxGroup;
-    this.maxWaitMs = maxWaitMs;
   }
 
   /** Writes `create`, grouped with others when they wait together; `alone` as writeCreatesInOneStatement says. */
@@ -142,14 +131,14 @@ export class GroupedCreates {
   }
 
   private startGroups(): void {
-    while (this.inFlight < this.statementsInFlight && this.waiting.length > 0) {
+    while (this.inFlight < GROUPED_CREATE_STATEMENTS && this.waiting.length > 0) {
       this.startGroup();
     }
     this.watchTheOldest();
   }
 
   private startGroup(): void {
-    const group = this.waiting.splice(0, this.maxGroup);
+    const group = this.waiting.splice(0, MAX_GROUPED_CREATES);
     this.inFlight++;
     void this.writeGroup(group).finally(() => {
       this.inFlight--;
@@ -162,10 +151,10 @@ export class GroupedCreates {
     if (this.overdueTimer || this.waiting.length === 0) {
       return;
     }
-    const dueIn = Math.max(0, this.waiting[0].since + this.maxWaitMs - performance.now());
+    const dueIn = Math.max(0, this.waiting[0].since + MAX_GROUP_WAIT_MS - performance.now());
     this.overdueTimer = setTimeout(() => {
       this.overdueTimer = undefined;
-      if (this.waiting.length > 0 && performance.now() - this.waiting[0].since >= this.maxWaitMs - 1) {
+      if (this.waiting.length > 0 && performance.now() - this.waiting[0].since >= MAX_GROUP_WAIT_MS - 1) {
         this.startGroup();
       }
       this.watchTheOldest();
@@ -192,12 +181,10 @@ export class GroupedCreates {
       () => 'alone' as const // e.g. a value PostgreSQL refuses in one create: find out whose, one by one
     );
     for (const waiting of group) {
-      waiting.settle(outcome === 'written' ? Promise.resolve('written') : this.writeAlone(waiting.create));
+      waiting.settle(
+        outcome === 'written' ? Promise.resolve('written') : writeCreatesInOneStatement(this.pool, [waiting.create])
+      );
     }
-  }
-
-  private writeAlone(create: CreateToWrite): Promise<CreateOutcome> {
-    return writeCreatesInOneStatement(this.pool, [create]);
   }
 }
 
