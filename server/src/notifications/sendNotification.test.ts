@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BackgroundModule } from '../background.ts';
 import { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
 import type { JobHandler } from '../jobs/jobQueue.ts';
-import { freePort, useTestServer } from '../testing/testServer.ts';
+import { freePort } from '../testing/freePort.ts';
+import { useTestServer } from '../testing/testServer.ts';
 import {
   buildAlertNotification,
   DEFAULT_ALERT_TEXT,

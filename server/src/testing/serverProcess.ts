@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, TEST_ADMIN, TEST_APP_URLS } from './testServer.ts';
+import { freePort } from './freePort.ts';
+import { TEST_ADMIN, TEST_APP_URLS } from './testServer.ts';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../main.ts');
 

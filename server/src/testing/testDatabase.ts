@@ -7,6 +7,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embeddedPostgres.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
+import { freePort } from './freePort.ts';
 
 export interface TestDatabase {
   url: string;
@@ -47,7 +48,9 @@ export async function createTestDatabase(prefix = 'rpm_test'): Promise<TestDatab
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rpm-pg-'));
   // The embedded cluster may run as a separate 'postgres' OS user (when we are root): let it in.
   fs.chmodSync(dir, 0o755);
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  // Chosen by the operating system: a random port could be one another cluster or an outgoing connection holds (a CI
+  // run's embedded cluster failed to start once, with no message).
+  const port = await freePort();
   const embedded: EmbeddedDatabase = await startEmbeddedPostgres(path.join(dir, 'data'), port, name);
   return {
     url: embedded.url,

@@ -1,10 +1,10 @@
 // Starts a real server on the test run's database for integration tests, and a MedplumClient logged in to it.
 import crypto from 'node:crypto';
-import net from 'node:net';
 import { MedplumClient } from '@medplum/core';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type ServerConfig } from '../config.ts';
 import { startServer, type RunningServer } from '../server.ts';
+import { freePort } from './freePort.ts';
 
 export const TEST_ADMIN = { clientId: 'rpm-admin', clientSecret: 'rpm-admin-secret' };
 
@@ -17,18 +17,6 @@ export const TEST_APP_URLS = {
   RPM_CLINICIAN_APP_URL: 'http://apps.rpm.test/clinician/',
   RPM_PATIENT_APP_URL: 'http://apps.rpm.test/patient/',
 };
-
-/** A TCP port free on loopback right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** A server on a free port against RPM_TEST_DATABASE_URL, without demo data unless asked. */
 export async function startTestServer(env: NodeJS.ProcessEnv = {}): Promise<RunningServer & { config: ServerConfig }> {

@@ -2,7 +2,8 @@
 import { MedplumClient } from '@medplum/core';
 import type { Device, Observation, Patient } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
-import { freePort, useTestServer, type TestServerContext } from '../../../../server/src/testing/testServer.ts';
+import { freePort } from '../../../../server/src/testing/freePort.ts';
+import { useTestServer, type TestServerContext } from '../../../../server/src/testing/testServer.ts';
 import { issueUserToken } from '../../../../server/src/testing/userTokens.ts';
 import { hex } from '../bluetooth/testBytes.ts';
 import { pairedDeviceResource } from '../devices/deviceResource.ts';
