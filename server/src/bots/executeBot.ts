@@ -1,6 +1,6 @@
-// The execute-bot job: runs a Bot for one triggering version (or a schedule), audits it, retries and dead-letters.
-import type { BotEvent } from '@medplum/core';
-import type { Bot, Resource } from '@medplum/fhirtypes';
+// The execute-bot job: runs a Bot for a triggering version, a schedule or a queued $execute; audits, retries, dead-letters.
+import { badRequest, type BotEvent } from '@medplum/core';
+import type { AsyncJob, Bot, Parameters, Resource } from '@medplum/fhirtypes';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Db } from '../db/pool.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
@@ -48,13 +48,16 @@ class RecentBots {
   }
 }
 
-/** What a run is given as input: the triggering version, or for a scheduled run a Parameters with the time. */
+/**
+ * What a run is given as input: the triggering version, a queued `$execute`'s body, or for a scheduled run a
+ * Parameters with the time.
+ */
 async function inputOf(pool: Db, payload: ExecuteBotPayload): Promise<Resource | undefined> {
-  if (!payload.change) {
-    return { resourceType: 'Parameters', parameter: [{ name: 'scheduled', valueDateTime: new Date().toISOString() }] };
-  }
   if (payload.input) {
     return payload.input;
+  }
+  if (!payload.change) {
+    return { resourceType: 'Parameters', parameter: [{ name: 'scheduled', valueDateTime: new Date().toISOString() }] };
   }
   const change = payload.change as ResourceChange;
   return (await loadVersions(pool, [change])).get(change.slice(0, 3).join('/'));
@@ -127,7 +130,9 @@ export function executeBotTask(options: ExecuteBotOptions): JobHandler {
         : { result: await runBot(options, bot, input), batchOf: 1 };
     const trigger = request.change
       ? `${request.change[0]}/${request.change[1]}/_history/${request.change[2]}`
-      : 'schedule';
+      : request.asyncJob
+        ? `AsyncJob/${request.asyncJob}`
+        : 'schedule';
     options.audit.record({
       action: 'operation',
       outcome: result.ok ? 'success' : 'failure',
@@ -148,10 +153,13 @@ export function executeBotTask(options: ExecuteBotOptions): JobHandler {
       },
       patient: patientOf(input),
     });
+    const deadLetter = context.attempts >= context.maxAttempts;
+    if (request.asyncJob && (result.ok || deadLetter)) {
+      await completeAsyncJob(options.systemRepo, request.asyncJob, result);
+    }
     if (result.ok) {
       return;
     }
-    const deadLetter = context.attempts >= context.maxAttempts;
     if (request.subscription) {
       await recordDeliveryError(
         options.systemRepo,
@@ -167,4 +175,36 @@ export function executeBotTask(options: ExecuteBotOptions): JobHandler {
     }
     throw new Error(`Bot/${bot.id}: ${result.error}`);
   };
+}
+
+/**
+ * Ends a queued `$execute`'s AsyncJob: `completed` with the output `$execute` would have answered (`result`, `log`),
+ * or after the last failed attempt `error` with an OperationOutcome (`outcome`). While attempts remain it stays
+ * `accepted`. A deleted AsyncJob is left alone.
+ */
+async function completeAsyncJob(systemRepo: PostgresRepository, id: string, result: BotRunResult): Promise<void> {
+  let job: AsyncJob;
+  try {
+    job = await systemRepo.readResource<AsyncJob>('AsyncJob', id);
+  } catch {
+    return;
+  }
+  const output: Parameters = result.ok
+    ? {
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'result', valueString: JSON.stringify(result.returnValue ?? null) },
+          ...result.logs.map((line) => ({ name: 'log', valueString: line })),
+        ],
+      }
+    : {
+        resourceType: 'Parameters',
+        parameter: [{ name: 'outcome', resource: badRequest(`The bot failed: ${result.error}`) }],
+      };
+  await systemRepo.updateResource<AsyncJob>({
+    ...job,
+    status: result.ok ? 'completed' : 'error',
+    transactionTime: new Date().toISOString(),
+    output,
+  });
 }

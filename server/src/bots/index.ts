@@ -1,9 +1,9 @@
-// The bot runtime as a background module: execute-bot and scheduled-bot jobs, $deploy/$execute, built-in bots.
+// The bot runtime as a background module: triggered, scheduled and queued bot runs, $deploy/$execute, built-in bots.
 import type Provider from 'oidc-provider';
 import type { BackgroundDeps, BackgroundModule } from '../background.ts';
 import { EXECUTE_BOT_TASK } from '../subscriptions/writeTriggers.ts';
 import { BotIdentities } from './botIdentity.ts';
-import { registerBotOperations } from './botOperations.ts';
+import { QUEUED_BOT_TASK, registerBotOperations } from './botOperations.ts';
 import { BotWorkerPool } from './botWorkerPool.ts';
 import { executeBotTask, type ExecuteBotOptions } from './executeBot.ts';
 import { SCHEDULED_BOTS_TASK, scheduledBotsTask } from './scheduledBots.ts';
@@ -28,10 +28,15 @@ export function botModule(deps: BackgroundDeps, provider: Provider, apiBaseUrl: 
     // One run of a batching bot per worker thread; triggers arriving meanwhile form the next run.
     parallelRunsPerBot: deps.config.jobs.botWorkers,
   };
-  registerBotOperations(deps.router, options);
+  registerBotOperations(deps.router, {
+    ...options,
+    queue: deps.queue,
+    maxAttempts: deps.config.jobs.deliveryMaxAttempts,
+  });
   return {
     tasks: {
       [EXECUTE_BOT_TASK]: executeBotTask(options),
+      [QUEUED_BOT_TASK]: executeBotTask(options),
       [SCHEDULED_BOTS_TASK]: scheduledBotsTask(deps.systemRepo, deps.queue, deps.config.jobs.deliveryMaxAttempts),
     },
     recurring: [{ task: SCHEDULED_BOTS_TASK, pattern: '* * * * *', identifier: SCHEDULED_BOTS_TASK }],

@@ -246,10 +246,17 @@ function formParams(body: unknown): Record<string, string | string[]> {
     : {};
 }
 
-/** Writes the status, FHIR headers (ETag, Last-Modified, Location) and the body the client prefers. */
+/**
+ * Writes the status, FHIR headers (ETag, Last-Modified, Location; Content-Location of a 202) and the body the client
+ * prefers.
+ */
 export function sendFhirResponse(req: Request, res: Response, result: FhirResponse, fhirBaseUrl: string): void {
   const [outcome, resource] = result;
   const status = statusOf(outcome);
+  const statusUrl = outcome.issue?.[0]?.diagnostics;
+  if (status === 202 && statusUrl) {
+    res.setHeader('Content-Location', statusUrl); // the asynchronous request pattern's status URL
+  }
   if (status >= 400 || !resource) {
     sendOutcome(res, outcome);
     return;

@@ -1,5 +1,6 @@
 // The alert backlog on a real job queue: the oldest due bot run that no worker has taken, and nothing else.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { QUEUED_BOT_TASK } from '../bots/botOperations.ts';
 import { useTestServer } from '../testing/testServer.ts';
 import { watchAlertBacklog, type AlertBacklog } from './alertBacklog.ts';
 
@@ -46,13 +47,15 @@ describe('watchAlertBacklog', () => {
     await removeJobs();
   });
 
-  test('a bot run a worker has taken, a retry not yet due, a dead letter and other tasks do not count', async () => {
+  test('a bot run a worker has taken, a retry not yet due, a dead letter, a queued run and other tasks do not count', async () => {
     const taken = await queueJob('execute-bot', 30);
     await changeJob(taken, `locked_at = now(), locked_by = 'a worker'`);
     await queueJob('execute-bot', -60); // a retry, due in a minute
     const dead = await queueJob('execute-bot', 40);
     await changeJob(dead, 'attempts = max_attempts');
     await queueJob('deliver-rest-hook', 50);
+    // A run queued by $execute with respond-async waiting its turn (a missed-readings scan's slices) is not an alert.
+    await queueJob(QUEUED_BOT_TASK, 45);
     expect(await backlog.sample()).toBe(0);
     // A waiting run behind them is found.
     await queueJob('execute-bot', 6);

@@ -15,6 +15,8 @@ export interface JobSpec {
   /** Jobs with the same key replace each other while waiting (graphile-worker job_key). */
   key?: string;
   priority?: number;
+  /** Jobs with the same queue name run one at a time, in the order added (graphile-worker named queues). */
+  queueName?: string;
 }
 
 export interface JobContext {
@@ -132,6 +134,7 @@ export class JobQueue {
     const specs = jobs.map((j) => ({
       identifier: j.task,
       payload: j.payload ?? {},
+      queue_name: j.queueName ?? null,
       run_at: j.runAt?.toISOString() ?? null,
       max_attempts: j.maxAttempts ?? null,
       job_key: j.key ?? null,

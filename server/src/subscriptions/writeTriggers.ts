@@ -23,8 +23,13 @@ export interface ExecuteBotPayload {
   subscription?: string;
   /** [resourceType, id, versionId, interaction] of the triggering version; absent for a scheduled run. */
   change?: [string, string, string, string];
-  /** The triggering version itself when it is small (most readings), so the run need not read it back. */
+  /**
+   * The triggering version itself when it is small (most readings), so the run need not read it back; for a run
+   * queued by `$execute` with `Prefer: respond-async`, the request's body.
+   */
   input?: Resource;
+  /** The AsyncJob of a queued `$execute` (botOperations.ts), completed with the run's result. */
+  asyncJob?: string;
 }
 
 /** Versions up to this size (JSON characters) travel in the bot job's payload; larger ones are read back by id. */

@@ -50,6 +50,7 @@ import { timeOrderedId } from './timeOrderedId.ts';
 import { assertNoUnresolvedReferences } from './unresolvedReferences.ts';
 import { assertReferenceTargets, rememberResource, type KnownResources } from './referenceTargets.ts';
 import { assertPlausibleReading } from '../../devices/readingPlausibility.ts';
+import type { JobQueue, JobSpec } from '../../jobs/jobQueue.ts';
 import { readHistoryBundle, DEFAULT_HISTORY_COUNT, MAX_HISTORY_COUNT, type HistoryQuery } from './history.ts';
 import {
   parseStored,
@@ -636,6 +637,14 @@ export class PostgresRepository extends FhirRepository {
     await this.flush();
     const key = `${search.resourceType}${formatSearchQuery({ ...search, count: undefined, sortRules: undefined })}`;
     await this.client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  }
+
+  /** Queues jobs in this repository's transaction, so they are added if and only if its writes commit. */
+  async addJobs(queue: JobQueue, jobs: readonly JobSpec[]): Promise<void> {
+    if (!this.client) {
+      throw new Error('addJobs needs a transaction');
+    }
+    await queue.enqueue(this.client, jobs);
   }
 
   // ---------------------------------------------------------------- transactions
