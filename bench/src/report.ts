@@ -342,7 +342,7 @@ export function renderReport(results: BenchResults): string {
     );
   } else if (options.scenario === 'missed-readings') {
     lines.push(
-      `Run: missed-readings scenario: ${formatInteger(options.alertPatients)} patients enrolled in the heart-failure programme (4 readings due daily at 09:00 Europe/London, 3 h grace); ${options.missedPerMille / 10} % took none since enrolment a day ago, the others all four half an hour ago. The missed-readings bot runs twice through Bot/$execute (its own token and worker thread, as on its 15-minute schedule), with its time limit lifted so that a slow scan is measured, not cut off.`
+      `Run: missed-readings scenario: ${formatInteger(options.alertPatients)} patients enrolled in the heart-failure programme (4 readings due daily at 09:00 Europe/London, 3 h grace); ${options.missedPerMille / 10} % took none since enrolment two days ago, the others all four half an hour ago. The missed-readings bot runs twice through Bot/$execute (its own token and worker thread, as on its 15-minute schedule); a caseload larger than one run is split into queued runs of the bot, which are followed to their end. Its time limit is lifted so that a slow run is measured, not cut off.`
     );
   } else if (options.scenario === 'audit') {
     lines.push(

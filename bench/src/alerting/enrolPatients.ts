@@ -13,12 +13,16 @@ function example<T>(name: string): T {
   return JSON.parse(fs.readFileSync(path.join(EXAMPLES, `${name}.json`), 'utf8')) as T;
 }
 
-/** PUTs the heart-failure programme (fhir/profiles/examples) and creates one active CarePlan per patient. */
+/**
+ * PUTs the heart-failure programme (fhir/profiles/examples) and creates one active CarePlan per patient, starting
+ * `daysAgo` days ago.
+ */
 export async function enrolPatients(
   client: FhirClient,
   patients: MonitoredPatient[],
   bundleSize: number,
-  inFlight: number
+  inFlight: number,
+  daysAgo = 1
 ): Promise<void> {
   const programme = example<PlanDefinition>('rpm-threshold-programme-heart-failure');
   const put = await fetch(`${client.fhirBaseUrl}/PlanDefinition/${programme.id}`, {
@@ -35,7 +39,7 @@ export async function enrolPatients(
     author: _author,
     ...template
   } = example<CarePlan>('rpm-monitoring-careplan-heart-failure');
-  const start = new Date(Date.now() - 86_400_000).toISOString();
+  const start = new Date(Date.now() - daysAgo * 86_400_000).toISOString();
   const bundles: OutgoingBundle[] = [];
   for (let first = 0; first < patients.length; first += bundleSize) {
     const slice = patients.slice(first, first + bundleSize);

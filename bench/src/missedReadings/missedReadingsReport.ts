@@ -1,4 +1,4 @@
-// The missed-readings scenario's rows of the results table: scan time against the bot time limit, and its correctness.
+// The missed-readings scenario's rows of the results table: each run's time against the bot time limit; correctness.
 import { formatInteger, type ReportRow } from '../report.ts';
 import { BOT_TIME_LIMIT_MS, type MissedReadingsResult, type ScanRun } from './missedReadingsScenario.ts';
 
@@ -15,14 +15,31 @@ function cpu(run: ScanRun): string {
   return `; CPU: server ${run.cpu.serverSeconds.toFixed(1)} s${postgres}`;
 }
 
+/** The scan's longest single run: the scheduled run, or the longest it queued (undefined: not known). */
+function longestRun(run: ScanRun): number | undefined {
+  if (run.queuedRuns === 0) {
+    return run.scheduledMs;
+  }
+  return run.longestQueuedMs === undefined ? undefined : Math.max(run.scheduledMs, run.longestQueuedMs);
+}
+
+function runs(run: ScanRun): string {
+  if (run.queuedRuns === 0) {
+    return 'one run';
+  }
+  const longest = run.longestQueuedMs === undefined ? 'not known' : `${(run.longestQueuedMs / 1000).toFixed(1)} s`;
+  return `scheduled run ${(run.scheduledMs / 1000).toFixed(1)} s + ${run.queuedRuns} queued runs, the longest ${longest}`;
+}
+
 function scanRow(label: string, run: ScanRun, result: MissedReadingsResult): ReportRow {
+  const longest = longestRun(run);
   return {
     metric: `${label} (${formatInteger(result.patients)} CarePlans, ${formatInteger(run.schedules)} scheduled readings)`,
     value: run.error
       ? `failed after ${(run.ms / 1000).toFixed(1)} s: ${run.error}`
-      : `${(run.ms / 1000).toFixed(1)} s${cpu(run)}; ${formatInteger(run.overdue)} overdue; alerts: ${outcomes(run)}`,
-    target: `< ${BOT_TIME_LIMIT_MS / 1000} s (the bot time limit)`,
-    result: !run.error && run.ms < BOT_TIME_LIMIT_MS ? 'PASS' : 'FAIL',
+      : `${(run.ms / 1000).toFixed(1)} s in all (${runs(run)})${cpu(run)}; ${formatInteger(run.overdue)} overdue; alerts: ${outcomes(run)}`,
+    target: `every run < ${BOT_TIME_LIMIT_MS / 1000} s (the bot time limit)`,
+    result: !run.error && longest !== undefined && longest < BOT_TIME_LIMIT_MS ? 'PASS' : 'FAIL',
   };
 }
 

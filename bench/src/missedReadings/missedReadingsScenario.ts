@@ -1,6 +1,6 @@
 // `npm run bench -- --scenario missed-readings`: how long the scheduled missed-readings scan takes over a large caseload.
 import path from 'node:path';
-import type { Bot, Parameters } from '@medplum/fhirtypes';
+import type { AsyncJob, AuditEvent, Bot, Bundle, Parameters } from '@medplum/fhirtypes';
 import type { BenchDatabase } from '../benchDatabase.ts';
 import { startFhirServer, stopChild, type RunningChild } from '../childProcesses.ts';
 import type { Cleanup } from '../cleanup.ts';
@@ -16,19 +16,30 @@ import { dailyReadings, SCHEDULED_CODES } from './scheduledReadings.ts';
 /** The production time limit of one bot run (RPM_BOT_TIMEOUT_MS default): the scan must finish well inside it. */
 export const BOT_TIME_LIMIT_MS = 10_000;
 const MISSED_READINGS_BOT = 'rpm-missed-readings';
+const ENROLLED_DAYS_AGO = 2;
 const ADMIN_CLIENT = { clientId: 'rpm-admin', clientSecret: 'rpm-admin-secret' };
 
-/** What one scan reported (the bot's return value) and how long its $execute took. */
+/**
+ * What one scan reported and how long it took: the scheduled run (through $execute) and, when it split the caseload,
+ * every run it queued (their AsyncJobs' results summed).
+ */
 export interface ScanRun {
+  /** From the $execute request until the last queued run completed. */
   ms: number;
+  /** The scheduled run alone: the $execute request's time. */
+  scheduledMs: number;
+  /** Runs the scheduled run queued (0: it checked the caseload itself). */
+  queuedRuns: number;
+  /** The longest queued run, from its AuditEvent (the bot worker's own measure). */
+  longestQueuedMs?: number;
   carePlans: number;
   schedules: number;
   overdue: number;
   outcomes: Record<string, number>;
   /**
-   * CPU the server (bot worker included) and its PostgreSQL backends spent during the run. The scan is sequential
-   * (one request at a time), so on an otherwise idle machine its time is about this; unlike the time, it hardly
-   * depends on what else shares the cores.
+   * CPU the server (bot worker included) and its PostgreSQL backends spent during the scan. The runs are sequential
+   * (one request at a time), so on an otherwise idle machine the scan's time is about this; unlike the time, it
+   * hardly depends on what else shares the cores.
    */
   cpu?: ServerCpu;
   error?: string;
@@ -69,7 +80,10 @@ export async function runMissedReadingsScenario(
     options.seed,
     options.inFlight
   );
-  await enrolPatients(client, patients, options.bundleSize, options.inFlight);
+  // Enrolled two days ago: whatever the hour, yesterday's 09:00 reading (due after enrolment) is past its grace, so
+  // every patient without readings has all four overdue (enrolled one day ago, none is overdue from 09:00 to 12:00
+  // London time, when today's first due time is still within its grace).
+  await enrolPatients(client, patients, options.bundleSize, options.inFlight, ENROLLED_DAYS_AGO);
 
   // Every patient but a share took all four readings half an hour ago: due times before that are met, and any due
   // time after it is still within its grace period (3 h). The others took none since enrolment: all four overdue.
@@ -152,13 +166,26 @@ async function stopSchedule(client: FhirClient): Promise<void> {
   }
 }
 
-/** One run of the bot through $execute (the same code, token and worker pool as a scheduled run). */
+/** What a run of the bot returns: a check's report, or a split's queued runs. */
+interface BotReport {
+  carePlans: number;
+  schedules?: number;
+  overdue?: number;
+  alerts?: { outcome: string }[];
+  queued?: string[];
+}
+
+/**
+ * One scheduled scan: the bot through $execute (the same code, token and worker pool as a scheduled run); when it
+ * splits the caseload, the runs it queued are followed to the end (their AsyncJobs, polled every 100 ms).
+ */
 async function scan(client: FhirClient, cpu: { stop(): Promise<ServerCpu | undefined> }): Promise<ScanRun> {
   const input: Parameters = {
     resourceType: 'Parameters',
     parameter: [{ name: 'scheduled', valueDateTime: new Date().toISOString() }],
   };
   const started = performance.now();
+  const startedAt = new Date();
   const response = await fetch(`${client.fhirBaseUrl}/Bot/${MISSED_READINGS_BOT}/$execute`, {
     method: 'POST',
     headers: { authorization: await client.authorizationHeader(), 'content-type': 'application/fhir+json' },
@@ -166,23 +193,92 @@ async function scan(client: FhirClient, cpu: { stop(): Promise<ServerCpu | undef
     signal: AbortSignal.timeout(31 * 60_000),
   });
   const text = await response.text();
-  const ms = performance.now() - started;
-  const used = await cpu.stop();
-  const empty: ScanRun = { ms, carePlans: 0, schedules: 0, overdue: 0, outcomes: {}, ...(used ? { cpu: used } : {}) };
-  if (!response.ok) {
-    return { ...empty, error: `HTTP ${response.status}: ${text.slice(0, 300)}` };
-  }
-  const result = (JSON.parse(text) as Parameters).parameter?.find((p) => p.name === 'result')?.valueString;
-  if (!result) {
-    return { ...empty, error: 'no result in the $execute response' };
-  }
-  const report = JSON.parse(result) as {
-    carePlans: number;
-    schedules: number;
-    overdue: number;
-    alerts: { outcome: string }[];
+  const scheduledMs = performance.now() - started;
+  const run: ScanRun = {
+    ms: scheduledMs,
+    scheduledMs,
+    queuedRuns: 0,
+    carePlans: 0,
+    schedules: 0,
+    overdue: 0,
+    outcomes: {},
   };
-  const outcomes: Record<string, number> = {};
-  report.alerts.forEach((a) => (outcomes[a.outcome] = (outcomes[a.outcome] ?? 0) + 1));
-  return { ...empty, carePlans: report.carePlans, schedules: report.schedules, overdue: report.overdue, outcomes };
+  const result = response.ok ? resultOf(JSON.parse(text) as Parameters) : undefined;
+  const jobs = result?.queued ? await completedJobs(client, result.queued) : [];
+  run.ms = performance.now() - started;
+  const used = await cpu.stop();
+  if (used) {
+    run.cpu = used;
+  }
+  if (!result) {
+    return {
+      ...run,
+      error: response.ok ? 'no result in the $execute response' : `HTTP ${response.status}: ${text.slice(0, 300)}`,
+    };
+  }
+  run.queuedRuns = jobs.length;
+  const failed = jobs.filter((job) => job.status !== 'completed');
+  if (failed.length > 0) {
+    return { ...run, error: `${failed.length} of ${jobs.length} queued runs ended ${failed[0].status}` };
+  }
+  if (jobs.length > 0) {
+    run.longestQueuedMs = await longestRun(client, jobs, startedAt);
+  }
+  for (const report of jobs.length > 0 ? jobs.map((job) => resultOf(job.output) as BotReport) : [result]) {
+    run.carePlans += report.carePlans;
+    run.schedules += report.schedules ?? 0;
+    run.overdue += report.overdue ?? 0;
+    report.alerts?.forEach((a) => (run.outcomes[a.outcome] = (run.outcomes[a.outcome] ?? 0) + 1));
+  }
+  return run;
+}
+
+function resultOf(parameters: Parameters | undefined): BotReport | undefined {
+  const result = parameters?.parameter?.find((p) => p.name === 'result')?.valueString;
+  return result ? (JSON.parse(result) as BotReport) : undefined;
+}
+
+/** The queued runs' AsyncJobs once none is `accepted` any more (each completed or in error). */
+async function completedJobs(client: FhirClient, urls: string[]): Promise<AsyncJob[]> {
+  const done = new Map<string, AsyncJob>();
+  const deadline = Date.now() + 30 * 60_000;
+  while (done.size < urls.length && Date.now() < deadline) {
+    for (const url of urls.filter((u) => !done.has(u))) {
+      const read = await client.get(`/AsyncJob/${url.slice(url.lastIndexOf('/') + 1)}`);
+      const job = read.json as AsyncJob;
+      if (read.status !== 200) {
+        throw new Error(`GET ${url} answered ${read.status}: ${read.text.slice(0, 300)}`);
+      }
+      if (job.status !== 'accepted') {
+        done.set(url, job);
+      } else {
+        break; // queued runs run in order: the later ones are not done either
+      }
+    }
+    if (done.size < urls.length) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return urls.map((u) => done.get(u) ?? ({ resourceType: 'AsyncJob', status: 'accepted' } as AsyncJob));
+}
+
+/** The longest of these queued runs, from their AuditEvents (the audit log writes them within a second or so). */
+async function longestRun(client: FhirClient, jobs: AsyncJob[], since: Date): Promise<number | undefined> {
+  const triggers = new Set(jobs.map((job) => `AsyncJob/${job.id}`));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const read = await client.get(
+      `/AuditEvent?entity=Bot/${MISSED_READINGS_BOT}&date=ge${since.toISOString()}&_count=1000`
+    );
+    const durations = ((read.json as Bundle<AuditEvent>).entry ?? []).flatMap(({ resource }) => {
+      const detail = resource?.entity?.find((e) => e.what?.reference === `Bot/${MISSED_READINGS_BOT}`)?.detail;
+      const trigger = detail?.find((d) => d.type === 'trigger')?.valueString;
+      const ms = detail?.find((d) => d.type === 'durationMs')?.valueString;
+      return trigger && triggers.has(trigger) && ms ? [Number(ms)] : [];
+    });
+    if (durations.length >= triggers.size) {
+      return Math.max(...durations);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return undefined;
 }

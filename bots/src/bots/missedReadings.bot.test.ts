@@ -1,14 +1,19 @@
 // Missed-readings bot against the in-memory fake: overdue scheduled readings raise low alerts, once per patient and vital sign.
 import { describe, expect, test } from 'vitest';
-import type { CarePlan, DetectedIssue } from '@medplum/fhirtypes';
+import type { CarePlan, DetectedIssue, Parameters } from '@medplum/fhirtypes';
 import { enrol, fakeWithProgrammes } from '../testing/enrolment.ts';
 import { bloodPressure, pulse, spo2, weight } from '../testing/observations.ts';
 import type { MedplumClient } from '@medplum/core';
 import {
   BATCHES_IN_FLIGHT,
   CARE_PLAN_PAGE_SIZE,
+  carePlansOfSlice,
   PATIENTS_PER_READINGS_SEARCH,
+  PATIENTS_PER_RUN,
+  runMissedReadings,
   scanMissedReadings,
+  sliceInput,
+  type MissedReadingsBotResult,
 } from './missedReadings.bot.ts';
 
 const HF = 'Patient/hf';
@@ -24,6 +29,28 @@ function setUp() {
   );
   return fake;
 }
+
+/**
+ * `count` heart-failure patients p0, p1, …: weight, pulse and SpO2 on time at 12:30 on 10 March 2025 (grace 3 h
+ * after 09:00), the blood pressure taken at `bpTime(i)`.
+ */
+function caseload(count: number, bpTime: (i: number) => string) {
+  const fake = fakeWithProgrammes();
+  for (let i = 0; i < count; i++) {
+    const patient = `Patient/p${i}`;
+    enrol(fake, patient, 'heart-failure');
+    fake.seed(
+      weight(80, '2025-03-10T08:50:00Z', { patient }),
+      pulse(70, '2025-03-10T09:10:00Z', { patient }),
+      spo2(97, '2025-03-10T09:05:00Z', { patient }),
+      bloodPressure(120, 80, bpTime(i), { patient })
+    );
+  }
+  return fake;
+}
+
+/** Every third patient's blood pressure is a day old (overdue at 12:30), the others' on time. */
+const everyThirdBpLate = (i: number) => (i % 3 === 0 ? '2025-03-09T09:00:00Z' : '2025-03-10T09:00:00Z');
 
 describe('missed readings bot', () => {
   test('at 12:30 (grace 3 h after 09:00): the BP and the never-taken SpO2 are overdue; weight and pulse are not', async () => {
@@ -85,22 +112,12 @@ describe('missed readings bot', () => {
   });
 
   test('a caseload larger than a page of CarePlans is scanned in full, a hundred patients per readings search', async () => {
-    const fake = fakeWithProgrammes();
     const count = CARE_PLAN_PAGE_SIZE + 21;
-    for (let i = 0; i < count; i++) {
-      const patient = `Patient/p${i}`;
-      enrol(fake, patient, 'heart-failure');
-      // Every patient's weight, pulse and SpO2 are on time; the blood pressure of every third patient is not, and the
-      // last one of those had a reading long ago (found by the single look-up, outside the recent window).
-      fake.seed(
-        weight(80, '2025-03-10T08:50:00Z', { patient }),
-        pulse(70, '2025-03-10T09:10:00Z', { patient }),
-        spo2(97, '2025-03-10T09:05:00Z', { patient }),
-        i % 3 === 0 && i > 0
-          ? bloodPressure(120, 80, '2025-02-01T09:00:00Z', { patient })
-          : bloodPressure(120, 80, i % 3 === 0 ? '2025-01-01T09:00:00Z' : '2025-03-10T09:00:00Z', { patient })
-      );
-    }
+    // The blood pressure of every third patient is not on time, and the last one of those had a reading long ago
+    // (found by the single look-up, outside the recent window).
+    const fake = caseload(count, (i) =>
+      i % 3 !== 0 ? '2025-03-10T09:00:00Z' : i > 0 ? '2025-02-01T09:00:00Z' : '2025-01-01T09:00:00Z'
+    );
     const result = await scanMissedReadings(fake.client, new Date('2025-03-10T12:30:00Z'));
     const overdue = Array.from({ length: count }, (_, i) => i).filter((i) => i % 3 === 0);
     expect(result).toMatchObject({ carePlans: count, schedules: 4 * count, overdue: overdue.length });
@@ -262,5 +279,77 @@ describe('missed readings bot', () => {
       expect(searches).toBeLessThanOrEqual(2 * (BATCHES_IN_FLIGHT + 1));
       expect(fake.all('DetectedIssue').length).toBeLessThan(3000);
     });
+  });
+});
+
+describe('a caseload larger than one run: split into queued runs', () => {
+  const NOW = new Date('2025-03-10T12:30:00Z');
+  const SCHEDULED = { bot: { reference: 'Bot/rpm-missed-readings' }, input: { resourceType: 'Parameters' } } as const;
+
+  test(`${PATIENTS_PER_RUN} patients are checked by the scheduled run itself`, async () => {
+    const fake = caseload(PATIENTS_PER_RUN, everyThirdBpLate);
+    const result = await runMissedReadings(fake.client, SCHEDULED, NOW);
+    expect(fake.queued).toHaveLength(0);
+    expect(result).toMatchObject({ carePlans: PATIENTS_PER_RUN, overdue: Math.ceil(PATIENTS_PER_RUN / 3) });
+  });
+
+  test('one patient more: runs of PATIENTS_PER_RUN patients are queued, and together they raise what one scan would', async () => {
+    const count = 2 * PATIENTS_PER_RUN + 1;
+    const fake = caseload(count, everyThirdBpLate);
+    // A patient on the boundary with a second monitoring CarePlan: both go in the same run.
+    const boundary = `Patient/p${PATIENTS_PER_RUN - 1}`;
+    fake.seed({ ...fake.all<CarePlan>('CarePlan')[0], id: 'second-plan', subject: { reference: boundary } });
+    const split = await runMissedReadings(fake.client, SCHEDULED, NOW);
+    expect(split).toEqual({
+      carePlans: count + 1,
+      patients: count,
+      queued: ['AsyncJob/queued-1', 'AsyncJob/queued-2', 'AsyncJob/queued-3'],
+    });
+    // The scheduled run read the CarePlans only: no readings, no alerts.
+    expect(fake.log.filter((l) => !l.startsWith('search pages CarePlan') && !l.startsWith('execute'))).toEqual([]);
+    expect(fake.queued.every((q) => q.bot === 'rpm-missed-readings')).toBe(true);
+    const slices = fake.queued.map((q) => carePlansOfSlice(q.input) as string[]);
+    expect(slices.map((ids) => ids.length)).toEqual([PATIENTS_PER_RUN + 1, PATIENTS_PER_RUN, 1]);
+    expect(slices[0]).toContain('second-plan');
+    expect(slices[0]).toContain(`careplan-p${PATIENTS_PER_RUN - 1}`);
+    expect(new Set(slices.flat()).size).toBe(count + 1);
+
+    const alerts: string[] = [];
+    for (const { input } of fake.queued) {
+      const run = await runMissedReadings(fake.client, { bot: SCHEDULED.bot, input }, NOW);
+      expect(run).not.toHaveProperty('queued');
+      alerts.push(...(run as MissedReadingsBotResult).alerts.map((a) => `${a.patient} ${a.code} ${a.outcome}`));
+    }
+    const expected = Array.from({ length: count }, (_, i) => i).filter((i) => i % 3 === 0);
+    expect(alerts).toEqual(expected.map((i) => `Patient/p${i} 85354-9 created`));
+    expect(fake.queued).toHaveLength(3); // a queued run never queues more
+    const whole = await scanMissedReadings(fake.client, NOW);
+    expect(whole.alerts.every((a) => a.outcome === 'unchanged')).toBe(true);
+    expect(whole.alerts).toHaveLength(expected.length);
+  });
+
+  test('a queued run checks only CarePlans still active, and passes over references that are not CarePlans', async () => {
+    const fake = caseload(3, everyThirdBpLate);
+    const [first, second] = fake.all<CarePlan>('CarePlan');
+    await fake.updateResource({ ...second, status: 'completed' });
+    const input: Parameters = {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'carePlan', valueReference: { reference: `CarePlan/${first.id}` } },
+        { name: 'carePlan', valueReference: { reference: `CarePlan/${second.id}` } },
+        { name: 'carePlan', valueReference: { reference: 'Patient/p2' } },
+        { name: 'carePlan', valueReference: { reference: 'CarePlan/no such id' } },
+      ],
+    };
+    expect(carePlansOfSlice(input)).toEqual([first.id, second.id]);
+    const run = (await runMissedReadings(fake.client, { bot: SCHEDULED.bot, input }, NOW)) as MissedReadingsBotResult;
+    expect(run).toMatchObject({ carePlans: 1, overdue: 1 });
+    expect(run.alerts).toEqual([{ patient: 'Patient/p0', code: '85354-9', outcome: 'created' }]);
+  });
+
+  test('an input without carePlan parameters is a scheduled run, not a slice', () => {
+    expect(carePlansOfSlice({ resourceType: 'Parameters', parameter: [{ name: 'scheduled' }] })).toBeUndefined();
+    expect(carePlansOfSlice({ resourceType: 'Patient', id: 'p' })).toBeUndefined();
+    expect(carePlansOfSlice(sliceInput(['a', 'b']))).toEqual(['a', 'b']);
   });
 });

@@ -1,6 +1,6 @@
-// Bot (scheduled): scans active monitoring CarePlans and raises a low-severity alert for each overdue scheduled reading.
+// Bot (scheduled): a low alert for each overdue scheduled reading; a large caseload is split into queued runs.
 import type { BotEvent, MedplumClient } from '@medplum/core';
-import type { CarePlan, DetectedIssue } from '@medplum/fhirtypes';
+import type { CarePlan, DetectedIssue, OperationOutcome, Parameters } from '@medplum/fhirtypes';
 import { alertIdentifier, buildAlert } from '../alerts/buildAlert.ts';
 import { openNewAlerts, raiseAlertKnowingOpen } from '../alerts/raiseAlert.ts';
 import type { RaiseAlertResult } from '../alerts/raiseAlert.ts';
@@ -11,6 +11,14 @@ import { readActivitySchedule, type ReadingSchedule } from '../rules/missedReadi
 import { isMonitoringCarePlan } from './monitoringContext.ts';
 import type { BotClient } from './monitoringContext.ts';
 import { UrgentFirst } from './urgentFirst.ts';
+
+/** What a scheduled run that split the caseload did: the runs it queued, one AsyncJob each. */
+export interface MissedReadingsSplit {
+  carePlans: number;
+  patients: number;
+  /** The queued runs' AsyncJob URLs (the Content-Location of each 202), in caseload order. */
+  queued: string[];
+}
 
 export interface MissedReadingsBotResult {
   carePlans: number;
@@ -23,6 +31,16 @@ export interface MissedReadingsBotResult {
 
 /** CarePlans read per page; every page is read (MedplumClient follows the `next` links). */
 export const CARE_PLAN_PAGE_SIZE = 500;
+
+/**
+ * Patients one run checks. A scheduled run whose caseload is larger checks none itself: it queues runs of this bot
+ * of this many patients each (splitScan). A run must fit the bot time limit (RPM_BOT_TIMEOUT_MS, 10 s): 500 patients
+ * who never took a reading are 2,000 new alerts, which took 1–3 s on the 2-core bench machine, busy or not.
+ */
+export const PATIENTS_PER_RUN = 500;
+
+/** CarePlans a queued run reads with one search, by id (about 4 kB of URL). */
+const CARE_PLANS_PER_READ = 100;
 
 /** Patients whose recent readings are fetched with one search (their references make the URL ~5 kB). */
 export const PATIENTS_PER_READINGS_SEARCH = 100;
@@ -52,13 +70,123 @@ interface Reading {
 }
 
 /** What the scan needs of MedplumClient: the bot client plus paged search. */
-export type MissedReadingsClient = BotClient & Pick<MedplumClient, 'searchResourcePages' | 'executeBatch'>;
+export type MissedReadingsClient = BotClient &
+  Pick<MedplumClient, 'searchResourcePages' | 'executeBatch' | 'executeBot'>;
 
 const COUNTED_STATUSES = 'final,amended,corrected,preliminary';
 
-/** Medplum bot entry point, run on a schedule (e.g. every 15 minutes); event.input is not used. */
-export async function handler(medplum: MedplumClient, _event: BotEvent): Promise<MissedReadingsBotResult> {
-  return scanMissedReadings(medplum, new Date());
+/**
+ * Medplum bot entry point, run on a schedule (e.g. every 15 minutes; any input but a slice): scans the caseload, or
+ * splits it into queued runs when it is larger than PATIENTS_PER_RUN. A queued run's input is a slice (sliceInput):
+ * it checks those CarePlans.
+ */
+export async function handler(
+  medplum: MedplumClient,
+  event: BotEvent
+): Promise<MissedReadingsBotResult | MissedReadingsSplit> {
+  return runMissedReadings(medplum, event, new Date());
+}
+
+/** The handler's work, with the clock given (tests). */
+export async function runMissedReadings(
+  medplum: MissedReadingsClient,
+  event: Pick<BotEvent, 'bot' | 'input'>,
+  now: Date
+): Promise<MissedReadingsBotResult | MissedReadingsSplit> {
+  const slice = carePlansOfSlice(event.input);
+  if (slice) {
+    return scanMissedReadings(medplum, now, carePlansById(medplum, slice));
+  }
+  return scanOrSplit(medplum, event.bot.reference ?? '', now);
+}
+
+/** The input of a queued run: the CarePlans it checks, as `carePlan` references. */
+export function sliceInput(carePlanIds: string[]): Parameters {
+  return {
+    resourceType: 'Parameters',
+    parameter: carePlanIds.map((id) => ({ name: 'carePlan', valueReference: { reference: `CarePlan/${id}` } })),
+  };
+}
+
+/** The CarePlan ids of a slice input; undefined when the input is not one (a scheduled run's, say). */
+export function carePlansOfSlice(input: unknown): string[] | undefined {
+  const parameters = input as Parameters | undefined;
+  const named =
+    parameters?.resourceType === 'Parameters' ? parameters.parameter?.filter((p) => p.name === 'carePlan') : [];
+  if (!named?.length) {
+    return undefined;
+  }
+  return named
+    .map((p) => /^CarePlan\/([A-Za-z0-9\-.]{1,64})$/.exec(p.valueReference?.reference ?? '')?.[1])
+    .filter((id): id is string => id !== undefined);
+}
+
+/** Every active CarePlan, page by page. */
+function activeCarePlans(medplum: MissedReadingsClient): AsyncIterable<CarePlan[]> {
+  return medplum.searchResourcePages('CarePlan', [
+    ['status', 'active'],
+    ['_count', String(CARE_PLAN_PAGE_SIZE)],
+  ]);
+}
+
+/** These CarePlans as they are now, those still active, a hundred per search. */
+async function* carePlansById(medplum: MissedReadingsClient, ids: string[]): AsyncIterable<CarePlan[]> {
+  for (let first = 0; first < ids.length; first += CARE_PLANS_PER_READ) {
+    const chunk = ids.slice(first, first + CARE_PLANS_PER_READ);
+    yield await medplum.searchResources('CarePlan', [
+      ['_id', chunk.join(',')],
+      ['status', 'active'],
+      ['_count', String(chunk.length)],
+    ]);
+  }
+}
+
+/**
+ * The scheduled run. Reads every active CarePlan; a caseload of at most PATIENTS_PER_RUN patients is checked here
+ * and now. A larger one is split, in CarePlan order, into slices of PATIENTS_PER_RUN patients (a patient's CarePlans
+ * all in one slice), each queued as a run of this bot (`$execute` with `Prefer: respond-async`): the server runs a
+ * bot's queued runs one at a time, each with its own time limit, retries and AuditEvent. So the caseload's size
+ * is bounded by the CarePlan pages one run can read (20 pages for 10,000 patients), not by what one run can check.
+ * Only ids are kept past the first slice: a bot's heap is limited.
+ */
+async function scanOrSplit(
+  medplum: MissedReadingsClient,
+  bot: string,
+  now: Date
+): Promise<MissedReadingsBotResult | MissedReadingsSplit> {
+  const carePlansOf = new Map<string, string[]>();
+  let kept: CarePlan[] | undefined = [];
+  let carePlans = 0;
+  for await (const page of activeCarePlans(medplum)) {
+    for (const carePlan of page.filter((c) => isMonitoringCarePlan(c, now))) {
+      const patient = carePlan.subject?.reference;
+      if (!patient?.startsWith('Patient/') || !carePlan.id) {
+        continue;
+      }
+      carePlans++;
+      carePlansOf.set(patient, [...(carePlansOf.get(patient) ?? []), carePlan.id]);
+      if (kept && carePlansOf.size <= PATIENTS_PER_RUN) {
+        kept.push(carePlan);
+      } else {
+        kept = undefined;
+      }
+    }
+  }
+  if (kept) {
+    return scanMissedReadings(medplum, now, [kept]);
+  }
+  const patients = [...carePlansOf.values()];
+  const queued: string[] = [];
+  for (let first = 0; first < patients.length; first += PATIENTS_PER_RUN) {
+    const outcome = (await medplum.executeBot(
+      bot.replace(/^Bot\//, ''),
+      sliceInput(patients.slice(first, first + PATIENTS_PER_RUN).flat()),
+      'application/fhir+json',
+      { headers: { Prefer: 'respond-async' } }
+    )) as OperationOutcome;
+    queued.push(outcome.issue?.[0]?.diagnostics ?? '');
+  }
+  return { carePlans, patients: patients.length, queued };
 }
 
 /** One scheduled reading of one patient's monitoring CarePlan. */
@@ -79,12 +207,16 @@ interface ScheduledReading {
 const URGENCY = { unalerted: 0, lookUp: 1 } as const;
 
 /**
- * The handler's work, with the clock given (tests). Every active CarePlan is read, page by page; per hundred patients,
- * their open missed-reading alerts are looked up, then their latest readings fetched, so a caseload of thousands costs
- * tens of searches, not thousands. BATCHES_IN_FLIGHT tasks run at once, the most urgent first (URGENCY); results keep
- * the batches' order.
+ * The check of one run, with the clock given (tests): every active CarePlan, page by page, unless the CarePlans are
+ * given. Per hundred patients, their open missed-reading alerts are looked up, then their latest readings fetched,
+ * so a caseload of thousands costs tens of searches, not thousands. BATCHES_IN_FLIGHT tasks run at once, the most
+ * urgent first (URGENCY); results keep the batches' order.
  */
-export async function scanMissedReadings(medplum: MissedReadingsClient, now: Date): Promise<MissedReadingsBotResult> {
+export async function scanMissedReadings(
+  medplum: MissedReadingsClient,
+  now: Date,
+  carePlanPages: AsyncIterable<CarePlan[]> | Iterable<CarePlan[]> = activeCarePlans(medplum)
+): Promise<MissedReadingsBotResult> {
   const result: MissedReadingsBotResult = { carePlans: 0, schedules: 0, overdue: 0, alerts: [], skipped: [] };
   const tasks = new UrgentFirst(BATCHES_IN_FLIGHT);
   const checked: BatchResult[] = [];
@@ -108,10 +240,7 @@ export async function scanMissedReadings(medplum: MissedReadingsClient, now: Dat
   };
   let batch: ScheduledReading[] = [];
   const patients = new Set<string>();
-  for await (const page of medplum.searchResourcePages('CarePlan', [
-    ['status', 'active'],
-    ['_count', String(CARE_PLAN_PAGE_SIZE)],
-  ])) {
+  for await (const page of carePlanPages) {
     if (tasks.failed) {
       break; // thrown below, once the running tasks have finished
     }

@@ -1,5 +1,5 @@
 // Test helper: a minimal in-memory stand-in for the few MedplumClient methods the bot handlers call (not a FHIR server).
-import { OperationOutcomeError, preconditionFailed } from '@medplum/core';
+import { accepted, OperationOutcomeError, preconditionFailed } from '@medplum/core';
 import type { MedplumClient, MedplumRequestOptions, QueryTypes } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource, ResourceType } from '@medplum/fhirtypes';
 
@@ -89,6 +89,25 @@ export class FakeMedplum {
       );
     }
     return { resourceType: 'Bundle', type: `${bundle.type}-response` as Bundle['type'], entry };
+  }
+
+  /** Runs queued with `$execute` (`Prefer: respond-async`): answered 202-style, run only when a test runs them. */
+  readonly queued: { bot: string; input: Resource }[] = [];
+
+  /** Only queued runs (Prefer: respond-async): the OperationOutcome naming an AsyncJob, as the server answers. */
+  async executeBot(
+    id: string,
+    body: Resource,
+    _contentType?: string,
+    options?: MedplumRequestOptions
+  ): Promise<unknown> {
+    const headers = (options?.headers ?? {}) as Record<string, string>;
+    if (headers.Prefer !== 'respond-async') {
+      throw new Error('FakeMedplum: executeBot supports only queued runs (Prefer: respond-async)');
+    }
+    this.queued.push({ bot: id, input: structuredClone(body) });
+    this.log.push(`execute Bot/${id} async`);
+    return accepted(`AsyncJob/queued-${this.queued.length}`);
   }
 
   async updateResource<T extends Resource>(resource: T, options?: MedplumRequestOptions): Promise<T> {

@@ -1,9 +1,10 @@
-// A missed-readings scan cut off by the bot time limit keeps what it committed; the next runs finish it, each alert once.
+// Missed readings over the bot time limit: a cut-off run keeps its alerts and the next finishes; a split scan finishes.
 import crypto from 'node:crypto';
 import type { MedplumClient } from '@medplum/core';
 import type { AuditEvent, Bundle, CarePlan, DetectedIssue, Parameters, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ALERTS_PER_TRANSACTION } from '../../../bots/src/alerts/raiseAlert.ts';
+import { PATIENTS_PER_RUN, sliceInput } from '../../../bots/src/bots/missedReadings.bot.ts';
 import { readExample } from '../../../bots/src/testing/examples.ts';
 import type { ServerConfig } from '../config.ts';
 import { createPool, type Db } from '../db/pool.ts';
@@ -34,19 +35,10 @@ const TIME_LIMIT_MS = 4_000;
  * the scan of every alert already open (0.7 s for 8,000 on the bench's idle machine, 3.6 s for 40,000; a few times
  * that under the test suite's load: in one CI run, when the patients were still checked in CarePlan order, a cut-off
  * run re-checked the 7,500 alerts already open and added none before the limit; the patients not yet alerted now go
- * first, after one look-up of open alerts per hundred patients).
+ * first, after one look-up of open alerts per hundred patients). The scheduled run never gives one run that many: it
+ * queues runs of PATIENTS_PER_RUN patients (the second test).
  */
 const PATIENTS = 2000;
-/**
- * Patients added before the scheduled run (job queue) test, sized from what one cut-off run opened in the test before it
- * (same machine, same load): about ATTEMPTS_OF_WORK attempts' worth of alerts (a little more in practice: each
- * attempt checks again, quickly, the alerts the attempts before it opened). A fixed number could not fit every
- * machine: with 300 (1,200 alerts) an idle machine once finished in one attempt, so there was no retry to test; with
- * 600 a CI run on a loaded, slower machine opened under 500 alerts per attempt and had not finished when the fifth
- * attempt failed, and graphile-worker's back-off (e^attempts s) puts the sixth beyond the test's 240 s wait.
- */
-const ATTEMPTS_OF_WORK = 2;
-const MORE_PATIENTS_RANGE = { min: 150, max: 2000 };
 const SCHEDULED_CODES = ['29463-7', '85354-9', '8867-4', '2708-6'];
 /** More runs than this without finishing fails the test (each cut-off run must add alerts as well). */
 const MAX_RUNS = 25;
@@ -93,7 +85,7 @@ async function deployBot(): Promise<void> {
 }
 
 /** `count` new Patients, each with the heart-failure CarePlan from three days ago, in transactions of 50 patients. */
-async function enrolSilentPatients(count: number): Promise<string[]> {
+async function enrolSilentPatients(count: number): Promise<{ patients: string[]; carePlans: string[] }> {
   const {
     id: _id,
     goal: _goal,
@@ -102,6 +94,7 @@ async function enrolSilentPatients(count: number): Promise<string[]> {
   } = readExample<CarePlan>('rpm-monitoring-careplan-heart-failure');
   const start = new Date(Date.now() - 3 * 86_400_000).toISOString();
   const patients: string[] = [];
+  const carePlans: string[] = [];
   for (let first = 0; first < count; first += 50) {
     const entry: Bundle['entry'] = [];
     for (let i = first; i < Math.min(count, first + 50); i++) {
@@ -117,10 +110,12 @@ async function enrolSilentPatients(count: number): Promise<string[]> {
     for (const item of response.entry ?? []) {
       if (item.resource?.resourceType === 'Patient') {
         patients.push(`Patient/${item.resource.id}`);
+      } else if (item.resource?.resourceType === 'CarePlan') {
+        carePlans.push(item.resource.id as string);
       }
     }
   }
-  return patients;
+  return { patients, carePlans };
 }
 
 /** Marks these patients' active CarePlans completed, in transactions of 50 (the most updates one may hold). */
@@ -150,12 +145,12 @@ interface ScanResult {
   alerts: { patient: string; code: string; outcome: string }[];
 }
 
-/** One run through Bot/$execute: the bot's own token, worker pool and time limit, as a scheduled run has. */
-async function runScan(): Promise<{ status: number; text: string; result?: ScanResult }> {
-  const input: Parameters = {
-    resourceType: 'Parameters',
-    parameter: [{ name: 'scheduled', valueDateTime: new Date().toISOString() }],
-  };
+/**
+ * One run through Bot/$execute of all these CarePlans (a slice, as the scheduled run queues them, but far larger than
+ * it would make one): the bot's own token, worker pool and time limit, as a queued run has.
+ */
+async function runScan(carePlans: string[]): Promise<{ status: number; text: string; result?: ScanResult }> {
+  const input = sliceInput(carePlans);
   const response = await fetch(`${server.fhirBaseUrl}/Bot/${BOT.id}/$execute`, {
     method: 'POST',
     headers: { authorization: `Bearer ${medplum.getAccessToken()}`, 'content-type': 'application/fhir+json' },
@@ -241,26 +236,25 @@ function expectOneAlertEach(alerts: StoredAlert[], patients: string[]): void {
 
 describe('missed-readings scan over the bot time limit', () => {
   let patients: string[] = [];
-  /** Alerts the first $execute run had opened when it was cut off. */
-  let openedByOneRun = 0;
   const expectedAlerts = PATIENTS * SCHEDULED_CODES.length;
 
-  test(`${PATIENTS} silent patients through $execute: cut-off runs keep their alerts, a later run finishes, each alert once`, async () => {
-    patients = await enrolSilentPatients(PATIENTS);
+  test(`${PATIENTS} silent patients in one run: cut-off runs keep their alerts, a later run finishes, each alert once`, async () => {
+    const enrolled = await enrolSilentPatients(PATIENTS);
+    patients = enrolled.patients;
     expect(patients).toHaveLength(PATIENTS);
+    const runScanOfAll = () => runScan(enrolled.carePlans);
 
     const runs: { status: number; alerts: number }[] = [];
     let finished: ScanResult | undefined;
     for (let run = 1; run <= MAX_RUNS && !finished; run++) {
       const started = Date.now();
-      const answer = await runScan();
+      const answer = await runScanOfAll();
       const ms = Date.now() - started;
       const atAnswer = (await storedAlerts(patients)).length;
       await settle();
       const alerts = (await storedAlerts(patients)).length;
       const before = runs.at(-1)?.alerts ?? 0;
       runs.push({ status: answer.status, alerts });
-      openedByOneRun ||= alerts;
       console.log(
         `run ${run}: HTTP ${answer.status} after ${ms} ms, ${atAnswer} → ${alerts} of ${expectedAlerts} alerts`
       );
@@ -299,7 +293,7 @@ describe('missed-readings scan over the bot time limit', () => {
 
     // One more run changes nothing: every alert unchanged, no new version.
     const extraStarted = Date.now();
-    const extra = await runScan();
+    const extra = await runScanOfAll();
     console.log(`extra run: HTTP ${extra.status} after ${Date.now() - extraStarted} ms`);
     expect(extra.status).toBe(200);
     expect(extra.result?.alerts).toHaveLength(expectedAlerts);
@@ -312,88 +306,73 @@ describe('missed-readings scan over the bot time limit', () => {
     expect(await alertVersions()).toBe(expectedAlerts);
   }, 300_000);
 
-  test(`a scheduled run cut off is retried by the job queue until it finishes: AuditEvents say so, each alert once`, async () => {
-    let morePatients = Math.min(
-      MORE_PATIENTS_RANGE.max,
-      Math.max(
-        MORE_PATIENTS_RANGE.min,
-        Math.round((openedByOneRun * ATTEMPTS_OF_WORK) / SCHEDULED_CODES.length / 50) * 50
-      )
-    );
-    console.log(`one cut-off run opened ${openedByOneRun} alerts: ${morePatients} more patients`);
-    // The first test's patients leave the programme (their CarePlans completed, their alerts left open): every attempt
-    // would otherwise look up all their open alerts before reaching the new patients (and re-check them all after),
-    // and the attempts would no longer be comparable with the cut-off run the work was sized by.
+  test(`the scheduled run splits ${PATIENTS} more silent patients into queued runs of ${PATIENTS_PER_RUN}: each finishes, each alert once`, async () => {
+    // The first test's patients leave the programme (their CarePlans completed, their alerts left open), so the
+    // caseload is the same work one run could not do above.
     await completeCarePlansOf(patients);
-    let everyone = [...patients];
+    const { patients: more } = await enrolSilentPatients(PATIENTS);
+    // The writes above queued work of their own (resource-changed jobs): let it finish first.
+    await settle();
+    const versionsBefore = await alertVersions();
     const maxAttempts = server.config.jobs.deliveryMaxAttempts;
-    let runs: AuditEvent[] = [];
-    let versionsBefore: number;
-    // The machine can be much faster now than during the cut-off run the work was sized by (in one CI run the other
-    // test files had finished meanwhile, and 1,600 alerts fitted in one attempt): then there was no retry to test,
-    // and the round is repeated with twice the patients, the earlier ones leaving the programme as above.
-    for (let round = 1; ; round++) {
-      const more = await enrolSilentPatients(morePatients);
-      // The writes above queued work of their own (resource-changed jobs): let it finish, so that the attempts below
-      // compete with nothing the cut-off run the work was sized by did not (in one CI run they opened half as many
-      // alerts each and needed five attempts, the most the 240 s wait allows).
-      await settle();
-      everyone = [...everyone, ...more];
-      versionsBefore = await alertVersions();
-      runs = await scheduledRunUntilItFinishes(round);
-      if (runs.length >= 2 || round === 3) {
-        break;
-      }
-      console.log(`round ${round}: ${morePatients} patients finished in one attempt; again with twice as many`);
-      await settle();
-      await completeCarePlansOf(more);
-      morePatients = Math.min(morePatients * 2, MORE_PATIENTS_RANGE.max * 2);
+
+    const scheduled = await scheduledRun();
+    expect(scheduled.map((run) => [run.outcome, runDetail(run, 'attempt')])).toEqual([['0', `1 of ${maxAttempts}`]]);
+    const slices = Math.ceil(PATIENTS / PATIENTS_PER_RUN);
+    const jobs = await waitFor(
+      () => medplum.searchResources('AsyncJob', { _count: '100' }, { cache: 'no-cache' }),
+      (found) => found.length === slices && found.every((job) => job.status !== 'accepted'),
+      240_000
+    );
+    expect(jobs.map((job) => job.status)).toEqual(Array(slices).fill('completed'));
+    // Every queued run's AuditEvents (written by the batched audit log, just after the AsyncJob): attempts cut off by
+    // the time limit (if any, and only by it), then a success.
+    const isQueued = (run: AuditEvent) => runDetail(run, 'trigger')?.startsWith('AsyncJob/') === true;
+    const queuedRuns = await waitFor(
+      async () => (await botRuns(medplum, BOT.id)).filter(isQueued),
+      (runs) => runs.filter((run) => run.outcome === '0').length >= slices
+    );
+    for (const job of jobs) {
+      const attempts = queuedRuns.filter((run) => runDetail(run, 'trigger') === `AsyncJob/${job.id}`);
+      console.log(
+        `AsyncJob/${job.id}: ${attempts.map((a) => `attempt ${runDetail(a, 'attempt')} outcome ${a.outcome}`).join(', ')}`
+      );
+      expect(attempts.at(-1)?.outcome).toBe('0');
+      attempts.slice(0, -1).forEach((attempt) => {
+        expect(attempt.outcome).toBe('4');
+        expect(attempt.outcomeDesc).toBe(`Timed out after ${TIME_LIMIT_MS} ms`);
+      });
+      const result = JSON.parse(
+        job.output?.parameter?.find((p) => p.name === 'result')?.valueString as string
+      ) as ScanResult;
+      expect(result.carePlans).toBe(PATIENTS_PER_RUN);
     }
-    expect(runs.at(-1)?.outcome).toBe('0');
-    expect(runs.length).toBeGreaterThanOrEqual(2);
-    runs.forEach((run, i) => {
-      expect(runDetail(run, 'trigger')).toBe('schedule');
-      expect(runDetail(run, 'attempt')).toBe(`${i + 1} of ${maxAttempts}`);
-      if (i < runs.length - 1) {
-        // Every attempt before the last failed on the time limit, and only on it.
-        expect(run.outcome).toBe('4');
-        expect(run.outcomeDesc).toBe(`Timed out after ${TIME_LIMIT_MS} ms`);
-      }
-    });
 
     await settle();
-    // This test's patients (every round's), whatever became of the first test's: one alert each, and nothing else
-    // written in the last round but its own alerts.
-    const ofThisTest = everyone.slice(patients.length);
-    const alerts = await storedAlerts(ofThisTest);
-    expectOneAlertEach(alerts, ofThisTest);
-    expect(await alertVersions()).toBe(versionsBefore + morePatients * SCHEDULED_CODES.length);
-  }, 900_000);
+    const alerts = await storedAlerts(more);
+    expectOneAlertEach(alerts, more);
+    expect(await alertVersions()).toBe(versionsBefore + PATIENTS * SCHEDULED_CODES.length);
+  }, 600_000);
 });
 
 /**
  * Queues the missed-readings bot as its schedule does (the scheduler's own task, into this server's job queue) and
- * waits for the attempt that succeeds; retries come after e^attempts seconds (2.7 s, 7.4 s, 20 s…). Returns the
- * attempts of this run only (one round of the test), oldest first.
+ * waits for its run (which only reads the CarePlans and queues the slices). Returns its AuditEvents.
  */
-async function scheduledRunUntilItFinishes(round: number): Promise<AuditEvent[]> {
+async function scheduledRun(): Promise<AuditEvent[]> {
   const since = Date.now() - 1_000;
   const bot = await medplum.readResource('Bot', BOT.id);
-  // Each round at its own minute (DUE is round 1's), so its scheduled run is a new job.
-  const minute = 10 + round;
-  await medplum.updateResource({ ...bot, cronString: DUE.replace(/^11 /, `${minute} `) });
+  await medplum.updateResource({ ...bot, cronString: DUE });
   const systemRepo = new PostgresRepository(server.pool, { fhirBaseUrl: server.fhirBaseUrl });
   const queue = new JobQueue({ pool: server.pool, schema: server.config.jobs.schema, concurrency: 1 });
-  const maxAttempts = server.config.jobs.deliveryMaxAttempts;
   await scheduledBotsTask(
     systemRepo,
     queue,
-    maxAttempts
-  )({ _cron: { ts: `2028-02-29T08:${minute}:00.000Z` } }, { attempts: 1, maxAttempts: 1, jobId: `test-${round}` });
-  const ofThisRun = async () => (await botRuns(medplum, BOT.id)).filter((e) => Date.parse(e.recorded) >= since);
-  const runs = await waitFor(ofThisRun, (events) => events.some((e) => e.outcome === '0'), 240_000);
-  console.log(
-    runs.map((e) => `attempt ${runDetail(e, 'attempt')}: outcome ${e.outcome} ${e.outcomeDesc ?? ''}`).join('\n')
-  );
-  return runs;
+    server.config.jobs.deliveryMaxAttempts
+  )({ _cron: { ts: '2028-02-29T08:11:00.000Z' } }, { attempts: 1, maxAttempts: 1, jobId: 'test' });
+  const ofThisRun = async () =>
+    (await botRuns(medplum, BOT.id)).filter(
+      (e) => Date.parse(e.recorded) >= since && runDetail(e, 'trigger') === 'schedule'
+    );
+  return waitFor(ofThisRun, (events) => events.some((e) => e.outcome === '0'), 120_000);
 }
