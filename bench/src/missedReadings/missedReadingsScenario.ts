@@ -171,7 +171,9 @@ interface BotReport {
   carePlans: number;
   schedules?: number;
   overdue?: number;
+  /** The alerts opened or changed (those left unchanged are only counted). */
   alerts?: { outcome: string }[];
+  unchanged?: number;
   queued?: string[];
 }
 
@@ -229,6 +231,9 @@ async function scan(client: FhirClient, cpu: { stop(): Promise<ServerCpu | undef
     run.schedules += report.schedules ?? 0;
     run.overdue += report.overdue ?? 0;
     report.alerts?.forEach((a) => (run.outcomes[a.outcome] = (run.outcomes[a.outcome] ?? 0) + 1));
+    if (report.unchanged) {
+      run.outcomes.unchanged = (run.outcomes.unchanged ?? 0) + report.unchanged;
+    }
   }
   return run;
 }

@@ -14,6 +14,7 @@ import {
   scanMissedReadings,
   sliceInput,
   type MissedReadingsBotResult,
+  type MissedReadingsReport,
 } from './missedReadings.bot.ts';
 
 const HF = 'Patient/hf';
@@ -326,6 +327,14 @@ describe('a caseload larger than one run: split into queued runs', () => {
     const whole = await scanMissedReadings(fake.client, NOW);
     expect(whole.alerts.every((a) => a.outcome === 'unchanged')).toBe(true);
     expect(whole.alerts).toHaveLength(expected.length);
+    // Run again, the queued runs list no alert (none changed) and count those they found open.
+    let unchanged = 0;
+    for (const { input } of fake.queued) {
+      const run = (await runMissedReadings(fake.client, { bot: SCHEDULED.bot, input }, NOW)) as MissedReadingsReport;
+      expect(run.alerts).toEqual([]);
+      unchanged += run.unchanged;
+    }
+    expect(unchanged).toBe(expected.length);
   });
 
   test('a queued run checks only CarePlans still active, and passes over references that are not CarePlans', async () => {

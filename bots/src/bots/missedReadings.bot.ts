@@ -12,6 +12,12 @@ import { isMonitoringCarePlan } from './monitoringContext.ts';
 import type { BotClient } from './monitoringContext.ts';
 import { UrgentFirst } from './urgentFirst.ts';
 
+/**
+ * What a run returns (a queued run's AsyncJob keeps it, every 15 minutes): the alerts it opened or changed, listed,
+ * and only the number of those found open and left as they were, which in the steady state are all of them.
+ */
+export type MissedReadingsReport = MissedReadingsBotResult & { unchanged: number };
+
 /** What a scheduled run that split the caseload did: the runs it queued, one AsyncJob each. */
 export interface MissedReadingsSplit {
   carePlans: number;
@@ -83,7 +89,7 @@ const COUNTED_STATUSES = 'final,amended,corrected,preliminary';
 export async function handler(
   medplum: MedplumClient,
   event: BotEvent
-): Promise<MissedReadingsBotResult | MissedReadingsSplit> {
+): Promise<MissedReadingsReport | MissedReadingsSplit> {
   return runMissedReadings(medplum, event, new Date());
 }
 
@@ -92,12 +98,16 @@ export async function runMissedReadings(
   medplum: MissedReadingsClient,
   event: Pick<BotEvent, 'bot' | 'input'>,
   now: Date
-): Promise<MissedReadingsBotResult | MissedReadingsSplit> {
+): Promise<MissedReadingsReport | MissedReadingsSplit> {
   const slice = carePlansOfSlice(event.input);
-  if (slice) {
-    return scanMissedReadings(medplum, now, carePlansById(medplum, slice));
+  const result = slice
+    ? await scanMissedReadings(medplum, now, carePlansById(medplum, slice))
+    : await scanOrSplit(medplum, event.bot.reference ?? '', now);
+  if ('queued' in result) {
+    return result;
   }
-  return scanOrSplit(medplum, event.bot.reference ?? '', now);
+  const changed = result.alerts.filter((a) => a.outcome !== 'unchanged');
+  return { ...result, alerts: changed, unchanged: result.alerts.length - changed.length };
 }
 
 /** The input of a queued run: the CarePlans it checks, as `carePlan` references. */
