@@ -129,9 +129,11 @@ test('no committed threshold-crossing reading loses its alert when the server is
   await new Promise((r) => setTimeout(r, 2000)); // Any duplicate would have arrived by now.
   for (const patient of patients) {
     const readings = await committed(patient);
-    const alerts = (await medplum.searchResources('DetectedIssue', {
-      patient: `Patient/${patient}`,
-    })) as DetectedIssue[];
+    // Only the threshold alerts: a scheduled missed-readings run during the test alerts the vital signs these patients
+    // never sent (a CI run at 13:30 UTC found three such alerts beside the threshold alert).
+    const alerts = (
+      (await medplum.searchResources('DetectedIssue', { patient: `Patient/${patient}` })) as DetectedIssue[]
+    ).filter(isThresholdAlert);
     expect(readings.length, `readings of Patient/${patient}`).toBeGreaterThanOrEqual(1);
     expect(alerts, `alerts of Patient/${patient}`).toHaveLength(1);
     for (const reading of readings) {
