@@ -179,7 +179,7 @@ interface BotReport {
 
 /**
  * One scheduled scan: the bot through $execute (the same code, token and worker pool as a scheduled run); when it
- * splits the caseload, the runs it queued are followed to the end (their AsyncJobs, polled every 100 ms).
+ * splits the caseload, the runs it queued are followed to the end (their status URLs, polled every 100 ms).
  */
 async function scan(client: FhirClient, cpu: { stop(): Promise<ServerCpu | undefined> }): Promise<ScanRun> {
   const input: Parameters = {
@@ -243,22 +243,26 @@ function resultOf(parameters: Parameters | undefined): BotReport | undefined {
   return result ? (JSON.parse(result) as BotReport) : undefined;
 }
 
-/** The queued runs' AsyncJobs once none is `accepted` any more (each completed or in error). */
+/**
+ * The queued runs' AsyncJobs once each has ended (completed or in error), polling their status URLs
+ * (`job/[id]/status`: 202 while the run waits or runs, then 200 with the AsyncJob).
+ */
 async function completedJobs(client: FhirClient, urls: string[]): Promise<AsyncJob[]> {
   const done = new Map<string, AsyncJob>();
   const deadline = Date.now() + 30 * 60_000;
   while (done.size < urls.length && Date.now() < deadline) {
     for (const url of urls.filter((u) => !done.has(u))) {
-      const read = await client.get(`/AsyncJob/${url.slice(url.lastIndexOf('/') + 1)}`);
-      const job = read.json as AsyncJob;
-      if (read.status !== 200) {
-        throw new Error(`GET ${url} answered ${read.status}: ${read.text.slice(0, 300)}`);
+      if (!url.startsWith(`${client.fhirBaseUrl}/`)) {
+        throw new Error(`A queued run's status URL is not on this server: ${url}`);
       }
-      if (job.status !== 'accepted') {
-        done.set(url, job);
-      } else {
+      const poll = await client.get(url.slice(client.fhirBaseUrl.length));
+      if (poll.status === 202) {
         break; // queued runs run in order: the later ones are not done either
       }
+      if (poll.status !== 200) {
+        throw new Error(`GET ${url} answered ${poll.status}: ${poll.text.slice(0, 300)}`);
+      }
+      done.set(url, poll.json as AsyncJob);
     }
     if (done.size < urls.length) {
       await new Promise((r) => setTimeout(r, 100));

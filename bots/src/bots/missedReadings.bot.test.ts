@@ -304,7 +304,7 @@ describe('a caseload larger than one run: split into queued runs', () => {
     expect(split).toEqual({
       carePlans: count + 1,
       patients: count,
-      queued: ['AsyncJob/queued-1', 'AsyncJob/queued-2', 'AsyncJob/queued-3'],
+      queued: [1, 2, 3].map((n) => `https://fake.example/fhir/R4/job/queued-${n}/status`),
     });
     // The scheduled run read the CarePlans only: no readings, no alerts.
     expect(fake.log.filter((l) => !l.startsWith('search pages CarePlan') && !l.startsWith('execute'))).toEqual([]);

@@ -107,7 +107,7 @@ export class FakeMedplum {
     }
     this.queued.push({ bot: id, input: structuredClone(body) });
     this.log.push(`execute Bot/${id} async`);
-    return accepted(`AsyncJob/queued-${this.queued.length}`);
+    return accepted(`https://fake.example/fhir/R4/job/queued-${this.queued.length}/status`);
   }
 
   async updateResource<T extends Resource>(resource: T, options?: MedplumRequestOptions): Promise<T> {

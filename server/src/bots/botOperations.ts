@@ -2,12 +2,13 @@
 import { accepted, allOk, badRequest, OperationOutcomeError } from '@medplum/core';
 import type { FhirRequest, FhirRouter } from '@medplum/fhir-router';
 import type { AsyncJob, Bot, OperationOutcome, Parameters, Resource } from '@medplum/fhirtypes';
+import { asyncJobStatusUrl } from '../fhir/operations/asyncJobStatus.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
 import type { JobQueue } from '../jobs/jobQueue.ts';
 import type { ExecuteBotPayload } from '../subscriptions/writeTriggers.ts';
 import { storeBotCode } from './botCode.ts';
 import { botClientId } from './botIdentity.ts';
-import { runBot, type ExecuteBotOptions } from './executeBot.ts';
+import { botRunOutput, runBot, type ExecuteBotOptions } from './executeBot.ts';
 
 type Repo = PostgresRepository;
 
@@ -74,16 +75,7 @@ function execute(options: BotOperationOptions) {
     if (!result.ok) {
       throw new OperationOutcomeError(badRequest(`The bot failed: ${result.error}`));
     }
-    return [
-      allOk,
-      {
-        resourceType: 'Parameters',
-        parameter: [
-          { name: 'result', valueString: JSON.stringify(result.returnValue ?? null) },
-          ...result.logs.map((line) => ({ name: 'log', valueString: line })),
-        ],
-      },
-    ];
+    return [allOk, botRunOutput(result)];
   };
 }
 
@@ -95,8 +87,9 @@ export const QUEUED_BOT_TASK = 'run-queued-bot';
 
 /**
  * The asynchronous request pattern: an AsyncJob (status `accepted`) and the job that runs the bot with this input
- * are written in one transaction, and the answer is 202 with the AsyncJob's URL in Content-Location. The job retries
- * and audits like a scheduled run, and completes the AsyncJob (executeBot.ts). A Bot's queued runs run one at a
+ * are written in one transaction, and the answer is 202 with the AsyncJob's status URL (`job/[id]/status`, as Medplum
+ * answers) in Content-Location. The job retries and audits like a scheduled run, and completes the AsyncJob
+ * (executeBot.ts); a run cancelled before it starts (DELETE on the status URL) is skipped. A Bot's queued runs run one at a
  * time, in the order queued (a named queue per Bot): a bot that splits its work into many runs never competes with
  * itself for the server, and each run keeps to its time limit.
  */
@@ -124,7 +117,7 @@ async function queueRun(
     ]);
     return created;
   });
-  return [accepted(`${base}/AsyncJob/${job.id}`)];
+  return [accepted(asyncJobStatusUrl(base, job.id))];
 }
 
 export function registerBotOperations(router: FhirRouter, options: BotOperationOptions): void {

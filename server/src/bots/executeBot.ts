@@ -3,6 +3,7 @@ import { badRequest, type BotEvent } from '@medplum/core';
 import type { AsyncJob, Bot, Parameters, Resource } from '@medplum/fhirtypes';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Db } from '../db/pool.ts';
+import { isUnfinished } from '../fhir/operations/asyncJobStatus.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
 import type { JobHandler } from '../jobs/jobQueue.ts';
 import type { ExecuteBotPayload } from '../subscriptions/writeTriggers.ts';
@@ -119,6 +120,9 @@ export function executeBotTask(options: ExecuteBotOptions): JobHandler {
     } catch {
       return; // Deleted since it was triggered.
     }
+    if (request.asyncJob && !(await unfinishedAsyncJob(options.systemRepo, request.asyncJob))) {
+      return; // Cancelled (DELETE job/[id]/status) or deleted before the run started.
+    }
     const input = await inputOf(options.pool, request);
     if (!input) {
       return;
@@ -177,26 +181,39 @@ export function executeBotTask(options: ExecuteBotOptions): JobHandler {
   };
 }
 
+/** The AsyncJob of a queued run while it has not ended; undefined once cancelled, ended or deleted. */
+async function unfinishedAsyncJob(systemRepo: PostgresRepository, id: string): Promise<AsyncJob | undefined> {
+  try {
+    const job = await systemRepo.readResource<AsyncJob>('AsyncJob', id);
+    return isUnfinished(job) ? job : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `$execute` answers for a finished run, now or in its AsyncJob: the handler's return value and its log. */
+export function botRunOutput(result: BotRunResult): Parameters {
+  return {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'result', valueString: JSON.stringify(result.returnValue ?? null) },
+      ...result.logs.map((line) => ({ name: 'log', valueString: line })),
+    ],
+  };
+}
+
 /**
  * Ends a queued `$execute`'s AsyncJob: `completed` with the output `$execute` would have answered (`result`, `log`),
  * or after the last failed attempt `error` with an OperationOutcome (`outcome`). While attempts remain it stays
- * `accepted`. A deleted AsyncJob is left alone.
+ * `accepted`. A deleted AsyncJob, or one cancelled while the bot ran, is left alone (the run's AuditEvent remains).
  */
 async function completeAsyncJob(systemRepo: PostgresRepository, id: string, result: BotRunResult): Promise<void> {
-  let job: AsyncJob;
-  try {
-    job = await systemRepo.readResource<AsyncJob>('AsyncJob', id);
-  } catch {
+  const job = await unfinishedAsyncJob(systemRepo, id);
+  if (!job) {
     return;
   }
   const output: Parameters = result.ok
-    ? {
-        resourceType: 'Parameters',
-        parameter: [
-          { name: 'result', valueString: JSON.stringify(result.returnValue ?? null) },
-          ...result.logs.map((line) => ({ name: 'log', valueString: line })),
-        ],
-      }
+    ? botRunOutput(result)
     : {
         resourceType: 'Parameters',
         parameter: [{ name: 'outcome', resource: badRequest(`The bot failed: ${result.error}`) }],

@@ -55,15 +55,23 @@ async function asyncJobCount(): Promise<number> {
   return bundle.total ?? -1;
 }
 
-/** Reads the AsyncJob behind a Content-Location until it is no longer `accepted`. */
+/**
+ * Polls a status URL (a 202's Content-Location) with MedplumClient, as Medplum's clients do, until it answers 200
+ * with the AsyncJob.
+ */
 async function finished(statusUrl: string): Promise<AsyncJob> {
-  const id = statusUrl.slice(statusUrl.lastIndexOf('/') + 1);
-  return waitFor(
-    () => ctx.medplum.readResource('AsyncJob', id, { cache: 'no-cache' }),
-    (job) => job.status !== 'accepted',
-    20_000
-  );
+  const job = await ctx.medplum.get<AsyncJob>(statusUrl, {
+    cache: 'no-cache',
+    pollStatusOnAccepted: true,
+    pollStatusPeriod: 100,
+    signal: AbortSignal.timeout(20_000),
+  });
+  expect(job.resourceType).toBe('AsyncJob');
+  return job;
 }
+
+/** A status URL's AsyncJob id (`…/job/[id]/status`). */
+const asyncJobId = (statusUrl: string) => statusUrl.split('/').at(-2) as string;
 
 const outputValue = (job: AsyncJob, name: string) => job.output?.parameter?.find((p) => p.name === name);
 
@@ -75,12 +83,13 @@ describe('Bot/$execute with Prefer: respond-async', () => {
     const response = await post(`Bot/${bot.id}/$execute`, patientInput(patient), ASYNC);
     expect(response.status, await response.clone().text()).toBe(202);
     const statusUrl = response.headers.get('content-location') as string;
-    expect(statusUrl).toMatch(new RegExp(`^${ctx.server.fhirBaseUrl}/AsyncJob/[^/]+$`));
+    expect(statusUrl).toMatch(new RegExp(`^${ctx.server.fhirBaseUrl}/job/[^/]+/status$`));
     const outcome = (await response.json()) as OperationOutcome;
     expect(outcome.resourceType).toBe('OperationOutcome');
     expect(outcome.issue?.[0]).toMatchObject({ severity: 'information', diagnostics: statusUrl });
 
     const job = await finished(statusUrl);
+    expect(job.id).toBe(asyncJobId(statusUrl));
     expect(job.status).toBe('completed');
     expect(job.request).toBe(`${ctx.server.fhirBaseUrl}/Bot/${bot.id}/$execute`);
     expect(Date.parse(job.transactionTime as string)).toBeGreaterThanOrEqual(Date.parse(job.requestTime));
@@ -158,7 +167,7 @@ describe('Bot/$execute with Prefer: respond-async', () => {
     const answer = JSON.parse(parameters.parameter?.[0].valueString as string) as OperationOutcome;
     // What MedplumClient.executeBot returned to the bot: the 202's OperationOutcome, naming the AsyncJob.
     const statusUrl = answer.issue?.[0].diagnostics as string;
-    expect(statusUrl).toMatch(/\/AsyncJob\/[^/]+$/);
+    expect(statusUrl).toMatch(/\/job\/[^/]+\/status$/);
     expect((await finished(statusUrl)).status).toBe('completed');
     expect(await observationsOf(patient)).toBe(1);
   });
@@ -209,5 +218,91 @@ describe('Bot/$execute with Prefer: respond-async', () => {
     expect(await asyncJobCount()).toBe(before);
     await new Promise((r) => setTimeout(r, 500));
     expect(await observationsOf(patient)).toBe(0);
+  });
+});
+
+describe('job/[id]/status: the status URL of a queued run', () => {
+  /** Sleeps, then creates the Observation about the input Patient: a run that is easy to catch waiting or running. */
+  const SLOW_OBSERVATION = CREATE_OBSERVATION.replace(
+    "console.log('queued run for', patient);",
+    "console.log('queued run for', patient); await new Promise((r) => setTimeout(r, 1500));"
+  );
+
+  const statusOf = (url: string, method = 'GET', token?: string) =>
+    (token ? fhirFetch(ctx.server, token) : ctx.api)(url.slice(ctx.server.fhirBaseUrl.length + 1), { method });
+
+  test('answers 202 while the run waits or runs, then 200 with the AsyncJob; MedplumClient.executeBot can wait for it', async () => {
+    const bot = await createTestBot(ctx.medplum, 'system/Observation.crs');
+    await deployTestBot(ctx.medplum, bot.id, SLOW_OBSERVATION);
+    const patient = await storedPatientId();
+    const response = await post(`Bot/${bot.id}/$execute`, patientInput(patient), ASYNC);
+    const statusUrl = response.headers.get('content-location') as string;
+    const pending = await statusOf(statusUrl);
+    expect(pending.status).toBe(202);
+    expect(pending.headers.get('content-location')).toBe(statusUrl);
+    expect(((await pending.json()) as OperationOutcome).issue?.[0].diagnostics).toBe(statusUrl);
+    expect((await finished(statusUrl)).status).toBe('completed');
+
+    // MedplumClient's own asynchronous request pattern: it follows the 202's Content-Location until the 200.
+    const job = await ctx.medplum.executeBot(bot.id, patientInput(patient), 'application/fhir+json', {
+      headers: { Prefer: 'respond-async' },
+      pollStatusOnAccepted: true,
+      pollStatusPeriod: 100,
+    });
+    expect(job).toMatchObject({ resourceType: 'AsyncJob', status: 'completed' });
+    expect(outputValue(job as AsyncJob, 'log')?.valueString).toBe(`queued run for ${patient}`);
+    expect(await observationsOf(patient)).toBe(2);
+  });
+
+  test('DELETE cancels a run that has not started: it never runs, its AsyncJob stays cancelled; an ended one is refused', async () => {
+    const bot = await createTestBot(ctx.medplum, 'system/Observation.crs');
+    await deployTestBot(ctx.medplum, bot.id, SLOW_OBSERVATION);
+    const [first, second] = [await storedPatientId(), await storedPatientId()];
+    const firstUrl = (await post(`Bot/${bot.id}/$execute`, patientInput(first), ASYNC)).headers.get(
+      'content-location'
+    ) as string;
+    const secondUrl = (await post(`Bot/${bot.id}/$execute`, patientInput(second), ASYNC)).headers.get(
+      'content-location'
+    ) as string;
+    // The second run waits behind the first (one Bot's queued runs run one at a time), which takes 1.5 s.
+    const cancel = await statusOf(secondUrl, 'DELETE');
+    expect(cancel.status, await cancel.clone().text()).toBe(202);
+
+    expect((await finished(firstUrl)).status).toBe('completed');
+    await new Promise((r) => setTimeout(r, 2000)); // time enough for the second run, had it not been cancelled
+    const cancelled = await finished(secondUrl);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.output).toBeUndefined();
+    expect(await observationsOf(first)).toBe(1);
+    expect(await observationsOf(second)).toBe(0);
+    const runs = await botRuns(ctx.medplum, bot.id);
+    expect(runs.map((run) => runDetail(run, 'trigger'))).toEqual([`AsyncJob/${asyncJobId(firstUrl)}`]);
+
+    for (const ended of [firstUrl, secondUrl]) {
+      const again = await statusOf(ended, 'DELETE');
+      expect(again.status).toBe(400);
+      expect(JSON.stringify(((await again.json()) as OperationOutcome).issue)).toMatch(/has already ended/);
+    }
+  });
+
+  test("a clinician may neither read nor cancel a queued run's status; an unknown job is 404", async () => {
+    const bot = await createTestBot(ctx.medplum, 'system/Observation.crs');
+    await deployTestBot(ctx.medplum, bot.id, SLOW_OBSERVATION);
+    const patient = await storedPatientId();
+    const statusUrl = (await post(`Bot/${bot.id}/$execute`, patientInput(patient), ASYNC)).headers.get(
+      'content-location'
+    ) as string;
+    const clinician = await issueUserToken(ctx.server, {
+      accountId: `clinician-${crypto.randomUUID()}`,
+      scope: 'user/*.cruds',
+      role: 'clinician',
+      fhirUser: 'Practitioner/some-clinician',
+    });
+    expect((await statusOf(statusUrl, 'GET', clinician)).status).toBe(403);
+    expect((await statusOf(statusUrl, 'DELETE', clinician)).status).toBe(403);
+    expect((await finished(statusUrl)).status).toBe('completed');
+    const unknown = await statusOf(`${ctx.server.fhirBaseUrl}/job/${crypto.randomUUID()}/status`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as OperationOutcome).resourceType).toBe('OperationOutcome');
   });
 });

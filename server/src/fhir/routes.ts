@@ -66,6 +66,9 @@ export function createFhirHandler(options: FhirApiOptions) {
   };
 }
 
+/** First path segments served by the router that are not resource types: the CapabilityStatement, async job status. */
+const NON_TYPE_PATHS: ReadonlySet<string> = new Set(['metadata', 'job']);
+
 /** Routes one request; returns the router-style result, or undefined when the response was already sent. */
 async function dispatch(
   req: Request,
@@ -77,7 +80,13 @@ async function dispatch(
 ): Promise<FhirResponse | undefined> {
   const segments = path === '' ? [] : path.split('/');
   const [first] = segments;
-  if (first && !isResourceType(first) && !first.startsWith('$') && !first.startsWith('_') && first !== 'metadata') {
+  if (
+    first &&
+    !isResourceType(first) &&
+    !first.startsWith('$') &&
+    !first.startsWith('_') &&
+    !NON_TYPE_PATHS.has(first)
+  ) {
     return [outcomeWithStatus(404, 'not-found', `Unknown resource type: ${first.slice(0, 100)}`)];
   }
   const query = req.query as Record<string, string | string[] | undefined>;

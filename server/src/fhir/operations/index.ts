@@ -1,5 +1,6 @@
 // Registers the conformance and query operations ($validate, ValueSet/$expand, Observation/$lastn, metadata) on a FhirRouter.
 import type { FhirRouter } from '@medplum/fhir-router';
+import { asyncJobStatusOperation, cancelAsyncJobOperation } from './asyncJobStatus.ts';
 import { expandOperation } from './expand.ts';
 import { lastnOperation } from './lastn.ts';
 import { metadataHandler } from './metadata.ts';
@@ -8,13 +9,15 @@ import { validateOperation } from './validate.ts';
 
 export { buildCapabilityStatement, metadataHandler } from './metadata.ts';
 export type { CapabilityOptions } from './metadata.ts';
+export { asyncJobStatusUrl } from './asyncJobStatus.ts';
 export { expandOperation } from './expand.ts';
 export { lastnOperation } from './lastn.ts';
 export { validateOperation } from './validate.ts';
 
 /**
  * Adds: POST [type]/$validate, POST [type]/[id]/$validate, GET|POST ValueSet/$expand, GET|POST ValueSet/[id]/$expand
- * (interaction "operation"), GET|POST Observation/$lastn, and GET metadata (no interaction: it must be served without authentication).
+ * (interaction "operation"), GET|POST Observation/$lastn, GET and DELETE job/[id]/status (the asynchronous request
+ * pattern's status URL), and GET metadata (no interaction: it must be served without authentication).
  */
 export function registerConformanceOperations(router: FhirRouter, options: CapabilityOptions): void {
   router.add('POST', ':resourceType/$validate', validateOperation, 'operation');
@@ -24,5 +27,7 @@ export function registerConformanceOperations(router: FhirRouter, options: Capab
     router.add(method, 'ValueSet/:id/$expand', expandOperation, 'operation');
     router.add(method, 'Observation/$lastn', lastnOperation, 'operation');
   }
+  router.add('GET', 'job/:id/status', asyncJobStatusOperation as never, 'operation');
+  router.add('DELETE', 'job/:id/status', cancelAsyncJobOperation as never, 'operation');
   router.add('GET', 'metadata', metadataHandler(options));
 }
