@@ -72,6 +72,8 @@ export interface JobsConfig {
   alertBacklogLimitMs: number;
   /** How long such a reading (a single Observation write) is held, waiting for alerts to catch up, before its 503. */
   readingHoldMs: number;
+  /** AsyncJobs (queued bot runs) that ended longer ago than this are removed, hourly; 0 keeps them. */
+  asyncJobRetentionDays: number;
 }
 
 /** One upstream OpenID Connect provider (RPM_UPSTREAM_OIDC is a JSON array of these). */
@@ -188,6 +190,7 @@ function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     builtInBots: env.RPM_BUILT_IN_BOTS !== 'false',
     alertBacklogLimitMs: intVar(env, 'RPM_ALERT_BACKLOG_LIMIT_MS', 500),
     readingHoldMs: intVar(env, 'RPM_READING_HOLD_MS', 5_000),
+    asyncJobRetentionDays: intVar(env, 'RPM_ASYNC_JOB_RETENTION_DAYS', 7),
   };
 }
 

@@ -21,6 +21,7 @@ import { seedDemoData, type DemoCredentials } from './seed/demoData.ts';
 import { startBackgroundWork, type BackgroundDeps } from './background.ts';
 import { JobQueue } from './jobs/jobQueue.ts';
 import { watchAlertBacklog } from './jobs/alertBacklog.ts';
+import { asyncJobRetentionModule } from './jobs/asyncJobRetention.ts';
 import { attachWriteTriggers, WriteTriggers } from './subscriptions/writeTriggers.ts';
 import { botModule, deployBuiltInBots } from './bots/index.ts';
 import { notificationModule } from './notifications/index.ts';
@@ -146,6 +147,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         botModule(deps, auth.provider, `http://127.0.0.1:${port}`),
         notificationModule(deps),
         alertEscalationModule(deps),
+        asyncJobRetentionModule(deps),
       ],
       subscriptionWebSockets
     );
