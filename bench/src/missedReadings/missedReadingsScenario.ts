@@ -252,10 +252,12 @@ async function completedJobs(client: FhirClient, urls: string[]): Promise<AsyncJ
   const deadline = Date.now() + 30 * 60_000;
   while (done.size < urls.length && Date.now() < deadline) {
     for (const url of urls.filter((u) => !done.has(u))) {
-      if (!url.startsWith(`${client.fhirBaseUrl}/`)) {
-        throw new Error(`A queued run's status URL is not on this server: ${url}`);
+      // The server names itself by its BASE_URL (localhost), the bench by 127.0.0.1: only the path is the server's.
+      const path = URL.canParse(url) ? /\/job\/[^/]+\/status$/.exec(new URL(url).pathname)?.[0] : undefined;
+      if (!path) {
+        throw new Error(`A queued run's status URL is not one: ${url}`);
       }
-      const poll = await client.get(url.slice(client.fhirBaseUrl.length));
+      const poll = await client.get(path);
       if (poll.status === 202) {
         break; // queued runs run in order: the later ones are not done either
       }
