@@ -380,9 +380,14 @@ describe('strict and lenient handling', () => {
     expect((await search(db, 'Location', `${scope}&near=42|-71|10|km`, LENIENT)).total).toBe(0);
     const typed = { ...parseSearchQuery('Patient', {}), types: ['Patient', 'Observation'] } as SearchRequest;
     expect(await rejects400(() => executeSearch(NO_REPO, db, typed, STRICT))).toContain('_type');
-    expect(
-      await rejects400(() => executeSearch(NO_REPO, db, { resourceType: 'Patient', cursor: 'abc' }, STRICT))
-    ).toContain('_cursor');
+    // _cursor (keyset paging) only where the next links give it: id order, no _offset, an id-shaped value.
+    expect(await rejects400(() => search(db, 'Patient', `${scope}&_sort=family&_cursor=abc`, STRICT))).toContain(
+      '_cursor pages only searches without _sort'
+    );
+    expect(await rejects400(() => search(db, 'Patient', `${scope}&_offset=5&_cursor=abc`, STRICT))).toContain(
+      'cannot be combined'
+    );
+    expect(await rejects400(() => search(db, 'Patient', `${scope}&_cursor=a'b`, STRICT))).toContain('Invalid _cursor');
   });
 });
 

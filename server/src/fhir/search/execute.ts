@@ -5,7 +5,7 @@ import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtyp
 import { loadFhirDefinitions } from '../definitions.ts';
 import { driveQuery, type Condition } from './rowConditions.ts';
 import { findIncluded } from './include.ts';
-import { formatSearchQueryString } from './links.ts';
+import { formatSearchQueryString, type PageStart } from './links.ts';
 import { planSearch, type SearchPlan } from './plan.ts';
 import { SqlParams } from './sql.ts';
 import { storedMatchEntry } from './storedEntries.ts';
@@ -28,13 +28,16 @@ export async function executeSearch(
 
   let rows: PageRow[] = [];
   let total: number | undefined;
+  let more = false;
   if (plan.count > 0) {
     const page = await fetchPage(db, plan);
     rows = page.rows;
     total = page.total;
-    if (total === undefined && plan.total !== 'none' && rows.length === 0) {
-      // Past the last page: the window count saw no rows, so count separately (0 when offset is 0).
-      total = plan.offset > 0 ? await countMatches(db, plan) : 0;
+    more = page.more;
+    if (total === undefined && plan.total !== 'none' && (rows.length === 0 || plan.cursor)) {
+      // Past the last page the window count saw no rows, and after a cursor it sees only the matches after it: count
+      // separately (0 on an empty first page).
+      total = plan.offset > 0 || plan.cursor ? await countMatches(db, plan) : 0;
     }
   } else if (plan.total !== 'none') {
     total = await countMatches(db, plan);
@@ -75,7 +78,7 @@ export async function executeSearch(
   if (total !== undefined) {
     bundle.total = total;
   }
-  bundle.link = pagingLinks(baseUrl, plan, rows.length, total);
+  bundle.link = pagingLinks(baseUrl, plan, more ? rows.at(-1)?.id : undefined);
   if (entry.length > 0) {
     bundle.entry = entry;
   }
@@ -88,11 +91,19 @@ interface PageRow {
   content: string;
 }
 
-async function fetchPage(db: Queryable, plan: SearchPlan): Promise<{ rows: PageRow[]; total?: number }> {
-  const { text, values } = pageQuery(plan);
-  const { rows } = await db.query(text, values);
-  const total = plan.total !== 'none' && rows.length > 0 ? Number(rows[0].total) : undefined;
-  return { rows: rows as PageRow[], total };
+/**
+ * The page, and whether more matches follow it: told by the total when the statement counts them, otherwise by one
+ * row more than the page, read and dropped (so a last page that happens to be full has no next link).
+ */
+async function fetchPage(db: Queryable, plan: SearchPlan): Promise<{ rows: PageRow[]; total?: number; more: boolean }> {
+  const counted = plan.total !== 'none' && !plan.cursor;
+  const { text, values } = pageQuery(plan, counted ? 0 : 1);
+  const { rows } = (await db.query(text, values)) as { rows: (PageRow & { total?: string })[] };
+  if (counted) {
+    const total = rows.length > 0 ? Number(rows[0].total) : undefined;
+    return { rows, total, more: total !== undefined && plan.offset + plan.count < total };
+  }
+  return { rows: rows.slice(0, plan.count), more: rows.length > plan.count };
 }
 
 /**
@@ -101,7 +112,7 @@ async function fetchPage(db: Queryable, plan: SearchPlan): Promise<{ rows: PageR
  * Each page row's resource is looked up by its key (the LATERAL subquery with OFFSET 0 cannot be flattened into a
  * join): a hash join would read the whole resource table, which PostgreSQL 18 chose for a 500-row page of a small one.
  */
-export function pageQuery(plan: SearchPlan): { text: string; values: unknown[] } {
+export function pageQuery(plan: SearchPlan, extraRows = 0): { text: string; values: unknown[] } {
   const p = new SqlParams();
   const type = p.add(plan.resourceType, 'text');
   // A patient's readings in a date range, newest first: the range's own rows give the ids and the sort key.
@@ -127,12 +138,14 @@ export function pageQuery(plan: SearchPlan): { text: string; values: unknown[] }
     ', '
   );
   const joins = sorts.map((k) => (k.join ? ' ' + k.join : '')).join('');
-  const withTotal = plan.total !== 'none';
-  const where = q.where.length ? ` WHERE ${q.where.join(' AND ')}` : '';
+  // A cursor page's total is counted apart (countMatches): the window here sees only the matches after the cursor.
+  const withTotal = plan.total !== 'none' && !plan.cursor;
+  const conditions = plan.cursor ? [...q.where, `${q.row.id} > ${p.add(plan.cursor, 'text')}`] : q.where;
+  const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   const text =
     `SELECT m.id, m.ord${withTotal ? ', m.total' : ''}, r.content FROM (` +
     `SELECT ${q.row.id} AS id, row_number() OVER (ORDER BY ${order}) AS ord${withTotal ? ', count(*) OVER () AS total' : ''}` +
-    ` FROM ${q.from}${joins}${where} ORDER BY ${order} LIMIT ${p.add(plan.count, 'int4')} OFFSET ${p.add(plan.offset, 'int4')}` +
+    ` FROM ${q.from}${joins}${where} ORDER BY ${order} LIMIT ${p.add(plan.count + extraRows, 'int4')} OFFSET ${p.add(plan.offset, 'int4')}` +
     `) m CROSS JOIN LATERAL (SELECT r.content FROM resource r` +
     ` WHERE r.resource_type = ${type} AND r.id = m.id AND NOT r.deleted OFFSET 0) r ORDER BY m.ord`;
   return { text, values: p.values };
@@ -158,22 +171,31 @@ export async function countMatches(db: Queryable, plan: SearchPlan): Promise<num
   return Number(rows[0].total);
 }
 
-function pagingLinks(baseUrl: string, plan: SearchPlan, pageSize: number, total: number | undefined): BundleLink[] {
-  const url = (offset: number): string => {
-    const query = formatSearchQueryString(plan.applied, offset);
+/**
+ * self, first, next and previous. A search in id order (no `_sort`) pages by keyset: its next link carries the last
+ * match's id as `_cursor`, so every page costs the same however deep (a page after a cursor has no previous link).
+ * A sorted search pages by `_offset` (at most MAX_OFFSET).
+ */
+function pagingLinks(baseUrl: string, plan: SearchPlan, lastBeforeMore: string | undefined): BundleLink[] {
+  const url = (start: PageStart): string => {
+    const query = formatSearchQueryString(plan.applied, start);
     return `${baseUrl}/${plan.resourceType}${query ? '?' + query : ''}`;
   };
-  const links: BundleLink[] = [{ relation: 'self', url: url(plan.offset) }];
+  const links: BundleLink[] = [
+    { relation: 'self', url: url(plan.cursor ? { cursor: plan.cursor } : { offset: plan.offset }) },
+  ];
   if (plan.count === 0) {
     return links;
   }
-  links.push({ relation: 'first', url: url(0) });
-  const hasNext = total !== undefined ? plan.offset + plan.count < total : pageSize >= plan.count;
-  if (hasNext) {
-    links.push({ relation: 'next', url: url(plan.offset + plan.count) });
+  links.push({ relation: 'first', url: url({ offset: 0 }) });
+  if (lastBeforeMore) {
+    links.push({
+      relation: 'next',
+      url: url(plan.sortKeys.length === 0 ? { cursor: lastBeforeMore } : { offset: plan.offset + plan.count }),
+    });
   }
   if (plan.offset > 0) {
-    links.push({ relation: 'previous', url: url(Math.max(0, plan.offset - plan.count)) });
+    links.push({ relation: 'previous', url: url({ offset: Math.max(0, plan.offset - plan.count) }) });
   }
   return links;
 }

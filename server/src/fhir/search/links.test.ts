@@ -1,4 +1,4 @@
-// Paging: _count/_offset, totals (_total, _summary=count), and self/first/next/previous links that reproduce the search.
+// Paging: _count/_offset/_cursor, totals (_total, _summary=count), and self/first/next/previous links that reproduce the search.
 import type { Patient, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BASE_URL, LENIENT, matchIds, search, STRICT, testPool, uid, writeResources } from './testUtils.ts';
@@ -64,6 +64,38 @@ describe('paging', () => {
     expect(link(bundle, 'self')).toContain('_offset=20');
     const previous = await follow(link(bundle, 'previous') as string);
     expect(matchIds(previous)).toEqual([...ids].reverse().slice(10, 20));
+  });
+
+  test('without _sort, next links page by _cursor (keyset): every result once, in id order; the total only where asked', async () => {
+    let bundle = await search(db, 'Patient', `${scope}&_count=10&gender=male,female`);
+    expect(bundle.total).toBe(25);
+    const seen: string[] = [...matchIds(bundle)];
+    const selves: string[] = [];
+    let next = link(bundle, 'next');
+    expect(next).toBe(
+      `${BASE_URL}/Patient?_tag=urn:test|${TAG}&gender=male,female&_count=10&_cursor=${encodeURIComponent(ids[9])}`
+    );
+    while (next) {
+      bundle = await follow(next);
+      selves.push(link(bundle, 'self') as string);
+      // A page after a cursor is not counted unless asked (counting is a scan of every match, on every page).
+      expect(bundle.total).toBeUndefined();
+      expect(link(bundle, 'previous')).toBeUndefined();
+      expect(link(bundle, 'first')).toBe(`${BASE_URL}/Patient?_tag=urn:test|${TAG}&gender=male,female&_count=10`);
+      seen.push(...matchIds(bundle));
+      next = link(bundle, 'next');
+    }
+    expect(seen).toEqual(ids);
+    expect(selves).toEqual([ids[9], ids[19]].map((id) => expect.stringContaining(`_cursor=${id}`)));
+
+    // Asked for, the total is of every match, not of those after the cursor; an exact last page has no next link.
+    const counted = await search(db, 'Patient', `${scope}&_count=5&_total=accurate&_cursor=${ids[19]}`);
+    expect(counted.total).toBe(25);
+    expect(matchIds(counted)).toEqual(ids.slice(20));
+    expect(link(counted, 'next')).toBeUndefined();
+    const empty = await search(db, 'Patient', `${scope}&_count=5&_total=accurate&_cursor=${ids[24]}`);
+    expect(empty.total).toBe(25);
+    expect(empty.entry).toBeUndefined();
   });
 
   test('_count=0 and _summary=count give only the total', async () => {

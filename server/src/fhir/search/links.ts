@@ -36,8 +36,11 @@ function formatInclude(name: string, target: IncludeTarget): string {
   return `${name}${target.modifier === 'iterate' ? ':iterate' : ''}=${encode(value)}`;
 }
 
-/** The query string (without "?") reproducing the applied search at the given offset. */
-export function formatSearchQueryString(search: AppliedSearch, offset: number): string {
+/** Where a page starts: a number of matches to skip, or (keyset paging) the id of the match before it. */
+export type PageStart = { offset: number } | { cursor: string };
+
+/** The query string (without "?") reproducing the applied search at the given page. */
+export function formatSearchQueryString(search: AppliedSearch, start: PageStart): string {
   const params: string[] = search.filters.map(formatFilter);
   if (search.sortRules.length > 0) {
     params.push('_sort=' + search.sortRules.map((r) => (r.descending ? '-' : '') + encode(r.code)).join(','));
@@ -58,8 +61,10 @@ export function formatSearchQueryString(search: AppliedSearch, offset: number): 
     params.push('_total=' + search.total);
   }
   params.push('_count=' + search.count);
-  if (offset > 0) {
-    params.push('_offset=' + offset);
+  if ('cursor' in start) {
+    params.push('_cursor=' + encode(start.cursor));
+  } else if (start.offset > 0) {
+    params.push('_offset=' + start.offset);
   }
   return params.join('&');
 }

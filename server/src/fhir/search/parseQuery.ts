@@ -70,6 +70,13 @@ function parseEntry(request: SearchRequest, seen: Set<string>, key: string, valu
     case '_offset':
       request.offset = parseNonNegativeInteger('_offset', value);
       return;
+    case '_cursor':
+      // Opaque to clients (next links carry it); here, the id of the previous page's last match.
+      if (!/^[A-Za-z0-9\-.]{1,64}$/.test(value)) {
+        throw invalid(`Invalid _cursor '${truncateForMessage(value)}': use the next link as given`);
+      }
+      request.cursor = value;
+      return;
     case '_total':
       if (value !== 'none' && value !== 'estimate' && value !== 'accurate') {
         throw invalid(`_total must be none, estimate or accurate`);

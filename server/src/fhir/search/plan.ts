@@ -31,6 +31,8 @@ export interface SearchPlan {
   sortKeys: SortKey[];
   count: number;
   offset: number;
+  /** Keyset paging (searches without _sort, in id order): only matches after this id. */
+  cursor?: string;
   total: TotalMode;
   subset: SubsetRequest;
   includes: ResolvedInclude[];
@@ -49,9 +51,6 @@ export function planSearch(request: SearchRequest, context: SearchContext): Sear
   }
   if (request.types?.length) {
     unsupported(context, '_type (searching several resource types) is not supported');
-  }
-  if (request.cursor !== undefined) {
-    unsupported(context, '_cursor is not supported; page with _offset');
   }
 
   const ignoredFilters: Filter[] = [];
@@ -89,7 +88,9 @@ export function planSearch(request: SearchRequest, context: SearchContext): Sear
 
   const count = checkCount(request.count);
   const offset = checkOffset(request.offset);
-  const total = request.total ?? DEFAULT_TOTAL;
+  const cursor = checkCursor(request, sortKeys, offset);
+  // A page after a cursor is not counted unless asked: the count is of every match, a scan each page would repeat.
+  const total = request.total ?? (cursor ? 'none' : DEFAULT_TOTAL);
   if (total !== 'none' && total !== 'estimate' && total !== 'accurate') {
     throw invalid('_total must be none, estimate or accurate');
   }
@@ -109,6 +110,7 @@ export function planSearch(request: SearchRequest, context: SearchContext): Sear
     sortKeys,
     count,
     offset,
+    cursor,
     total,
     subset: { summary, elements: request.fields },
     includes,
@@ -212,6 +214,23 @@ function checkCount(count: number | undefined): number {
     throw invalid('_count must be a non-negative integer');
   }
   return Math.min(count, DEFAULT_MAX_SEARCH_COUNT);
+}
+
+/**
+ * `_cursor` (from a next link): keyset paging, which costs the same on every page, where a deep `_offset` reads and
+ * sorts everything before it. Only for searches in id order (no `_sort`), and not together with `_offset`.
+ */
+function checkCursor(request: SearchRequest, sortKeys: SortKey[], offset: number): string | undefined {
+  if (request.cursor === undefined) {
+    return undefined;
+  }
+  if (sortKeys.length > 0) {
+    throw invalid('_cursor pages only searches without _sort; page sorted searches with _offset');
+  }
+  if (offset > 0) {
+    throw invalid('_cursor and _offset cannot be combined');
+  }
+  return request.cursor;
 }
 
 function checkOffset(offset: number | undefined): number {
