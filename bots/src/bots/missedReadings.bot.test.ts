@@ -7,6 +7,7 @@ import type { MedplumClient } from '@medplum/core';
 import {
   BATCHES_IN_FLIGHT,
   CARE_PLAN_PAGE_SIZE,
+  OUTLINE_PAGE_SIZE,
   carePlansOfSlice,
   PATIENTS_PER_READINGS_SEARCH,
   PATIENTS_PER_RUN,
@@ -292,6 +293,13 @@ describe('a caseload larger than one run: split into queued runs', () => {
     const result = await runMissedReadings(fake.client, SCHEDULED, NOW);
     expect(fake.queued).toHaveLength(0);
     expect(result).toMatchObject({ carePlans: PATIENTS_PER_RUN, overdue: Math.ceil(PATIENTS_PER_RUN / 3) });
+    // Outlines first (no activities), then the CarePlans in full by id, a hundred per search.
+    const carePlanSearches = fake.log.filter((l) => l.includes(' CarePlan?'));
+    expect(carePlanSearches[0]).toBe(
+      `search pages CarePlan?status=active&_elements=${encodeURIComponent('subject,status,instantiatesCanonical,period')}&_count=${OUTLINE_PAGE_SIZE}&_total=none`
+    );
+    expect(carePlanSearches.slice(1).every((l) => l.startsWith('search CarePlan?_id='))).toBe(true);
+    expect(carePlanSearches).toHaveLength(1 + PATIENTS_PER_RUN / 100);
   });
 
   test('one patient more: runs of PATIENTS_PER_RUN patients are queued, and together they raise what one scan would', async () => {
@@ -306,8 +314,10 @@ describe('a caseload larger than one run: split into queued runs', () => {
       patients: count,
       queued: [1, 2, 3].map((n) => `https://fake.example/fhir/R4/job/queued-${n}/status`),
     });
-    // The scheduled run read the CarePlans only: no readings, no alerts.
-    expect(fake.log.filter((l) => !l.startsWith('search pages CarePlan') && !l.startsWith('execute'))).toEqual([]);
+    // The scheduled run read the CarePlans' outlines only (one search; pages of 1,000): no readings, no alerts.
+    expect(fake.log.filter((l) => !l.startsWith('execute'))).toEqual([
+      `search pages CarePlan?status=active&_elements=${encodeURIComponent('subject,status,instantiatesCanonical,period')}&_count=${OUTLINE_PAGE_SIZE}&_total=none`,
+    ]);
     expect(fake.queued.every((q) => q.bot === 'rpm-missed-readings')).toBe(true);
     const slices = fake.queued.map((q) => carePlansOfSlice(q.input) as string[]);
     expect(slices.map((ids) => ids.length)).toEqual([PATIENTS_PER_RUN + 1, PATIENTS_PER_RUN, 1]);

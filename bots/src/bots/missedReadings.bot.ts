@@ -140,6 +140,26 @@ function activeCarePlans(medplum: MissedReadingsClient): AsyncIterable<CarePlan[
   ]);
 }
 
+/**
+ * What the scheduled run reads of each CarePlan (`_elements`): whose it is and whether it monitors now
+ * (isMonitoringCarePlan), not its activities, which make up most of a CarePlan and which only the check needs.
+ */
+const OUTLINE_ELEMENTS = 'subject,status,instantiatesCanonical,period';
+
+/** CarePlan outlines read per page: the server's largest page. */
+export const OUTLINE_PAGE_SIZE = 1000;
+
+/** Every active CarePlan in outline (OUTLINE_ELEMENTS), page by page. */
+function activeCarePlanOutlines(medplum: MissedReadingsClient): AsyncIterable<CarePlan[]> {
+  return medplum.searchResourcePages('CarePlan', [
+    ['status', 'active'],
+    ['_elements', OUTLINE_ELEMENTS],
+    ['_count', String(OUTLINE_PAGE_SIZE)],
+    // No count of every match on the first page; the next links page by id (_cursor), each page costing the same.
+    ['_total', 'none'],
+  ]);
+}
+
 /** These CarePlans as they are now, those still active, a hundred per search. */
 async function* carePlansById(medplum: MissedReadingsClient, ids: string[]): AsyncIterable<CarePlan[]> {
   for (let first = 0; first < ids.length; first += CARE_PLANS_PER_READ) {
@@ -153,12 +173,12 @@ async function* carePlansById(medplum: MissedReadingsClient, ids: string[]): Asy
 }
 
 /**
- * The scheduled run. Reads every active CarePlan; a caseload of at most PATIENTS_PER_RUN patients is checked here
- * and now. A larger one is split, in CarePlan order, into slices of PATIENTS_PER_RUN patients (a patient's CarePlans
- * all in one slice), each queued as a run of this bot (`$execute` with `Prefer: respond-async`): the server runs a
- * bot's queued runs one at a time, each with its own time limit, retries and AuditEvent. So the caseload's size
- * is bounded by the CarePlan pages one run can read (20 pages for 10,000 patients), not by what one run can check.
- * Only ids are kept past the first slice: a bot's heap is limited.
+ * The scheduled run. Reads every active CarePlan in outline (whose, and whether it monitors now: OUTLINE_ELEMENTS);
+ * a caseload of at most PATIENTS_PER_RUN patients is then read in full and checked here and now. A larger one is
+ * split, in CarePlan order, into slices of PATIENTS_PER_RUN patients (a patient's CarePlans all in one slice), each
+ * queued as a run of this bot (`$execute` with `Prefer: respond-async`): the server runs a bot's queued runs one at
+ * a time, each with its own time limit, retries and AuditEvent. So the caseload's size is bounded by the outline
+ * pages one run can read (10 pages of 1,000 for 10,000 patients), not by what one run can check. Only ids are kept.
  */
 async function scanOrSplit(
   medplum: MissedReadingsClient,
@@ -166,9 +186,8 @@ async function scanOrSplit(
   now: Date
 ): Promise<MissedReadingsBotResult | MissedReadingsSplit> {
   const carePlansOf = new Map<string, string[]>();
-  let kept: CarePlan[] | undefined = [];
   let carePlans = 0;
-  for await (const page of activeCarePlans(medplum)) {
+  for await (const page of activeCarePlanOutlines(medplum)) {
     for (const carePlan of page.filter((c) => isMonitoringCarePlan(c, now))) {
       const patient = carePlan.subject?.reference;
       if (!patient?.startsWith('Patient/') || !carePlan.id) {
@@ -176,17 +195,12 @@ async function scanOrSplit(
       }
       carePlans++;
       carePlansOf.set(patient, [...(carePlansOf.get(patient) ?? []), carePlan.id]);
-      if (kept && carePlansOf.size <= PATIENTS_PER_RUN) {
-        kept.push(carePlan);
-      } else {
-        kept = undefined;
-      }
     }
   }
-  if (kept) {
-    return scanMissedReadings(medplum, now, [kept]);
-  }
   const patients = [...carePlansOf.values()];
+  if (patients.length <= PATIENTS_PER_RUN) {
+    return scanMissedReadings(medplum, now, carePlansById(medplum, patients.flat()));
+  }
   const queued: string[] = [];
   for (let first = 0; first < patients.length; first += PATIENTS_PER_RUN) {
     const outcome = (await medplum.executeBot(

@@ -5,7 +5,7 @@ import type { Bundle, BundleEntry, Resource, ResourceType } from '@medplum/fhirt
 
 /**
  * Search supports only what the handlers use, and throws on anything else, so a handler that starts using a new
- * search parameter fails here first: _id, _count, _sort (date, -date), identifier (system|value), status,
+ * search parameter fails here first: _id, _count, _total (ignored), _elements (top-level names), _sort (date, -date), identifier (system|value), status,
  * lifecycle-status, url, subject and patient (literal references, comma-separated), code (comma-separated system|code) and date
  * (ge/le/gt/lt on Observation.effectiveDateTime). Updates honour If-Match. The real server's behaviour (paging,
  * search index timing, transactions, access control) is not imitated: the handlers must be re-tested against it.
@@ -129,9 +129,14 @@ export class FakeMedplum {
     let results = [...this.resources.values()].filter((r) => r.resourceType === resourceType);
     let count: number | undefined;
     let sort: string | undefined;
+    let elements: string[] | undefined;
     for (const [name, value] of params(query)) {
       if (name === '_count') {
         count = Number(value);
+      } else if (name === '_total') {
+        continue; // the fake gives no totals
+      } else if (name === '_elements') {
+        elements = value.split(',');
       } else if (name === '_sort') {
         sort = value;
       } else {
@@ -144,8 +149,17 @@ export class FakeMedplum {
     } else if (sort) {
       throw new Error(`FakeMedplum: unsupported _sort ${sort}`);
     }
-    return structuredClone(results.slice(0, count));
+    const found = structuredClone(results.slice(0, count));
+    return elements ? found.map((r) => subset(r, elements)) : found;
   }
+}
+
+/** `_elements`: the listed top-level elements plus id and meta, tagged SUBSETTED (as the server answers). */
+function subset(resource: Resource, elements: string[]): Resource {
+  const kept = Object.fromEntries(
+    Object.entries(resource).filter(([name]) => ['resourceType', 'id', 'meta', ...elements].includes(name))
+  ) as Resource;
+  return { ...kept, meta: { ...kept.meta, tag: [...(kept.meta?.tag ?? []), { code: 'SUBSETTED' }] } };
 }
 
 function params(query: QueryTypes): [string, string][] {
