@@ -21,6 +21,11 @@ describe('describeFhirRequest', () => {
     expect(describe_('GET', '_history')).toEqual({ action: 'history' });
   });
 
+  test("an asynchronous request's status URL: polling reads its AsyncJob, DELETE (cancelling) updates it", () => {
+    expect(describe_('GET', 'job/j1/status')).toEqual({ action: 'read', entity: { reference: 'AsyncJob/j1' } });
+    expect(describe_('DELETE', 'job/j1/status')).toEqual({ action: 'update', entity: { reference: 'AsyncJob/j1' } });
+  });
+
   test('a Patient read is about that patient', () => {
     expect(describe_('GET', 'Patient/p1')).toEqual({
       action: 'read',

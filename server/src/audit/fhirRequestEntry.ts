@@ -103,6 +103,10 @@ function describePath(method: string, segments: string[], query: string, body: u
   if (first === '_search') {
     return { action: 'search', entity: query ? { query } : undefined };
   }
+  if (first === 'job' && third === 'status' && segments.length === 3 && ID.test(second)) {
+    // The asynchronous pattern's status URL: polling reads the AsyncJob, DELETE cancels it (an update).
+    return { action: method === 'GET' ? 'read' : 'update', entity: { reference: `AsyncJob/${second}` } };
+  }
   if (!TYPE.test(first)) {
     return { action: WRITE_ACTIONS[method] ?? 'operation' };
   }
