@@ -17,7 +17,7 @@ import {
 } from './alertLatency.ts';
 import { listenForAlerts } from './alertWebSocket.ts';
 import { enrolPatients } from './enrolPatients.ts';
-import { streamReadings, type StreamResult } from './streamReadings.ts';
+import { commitRate, streamReadings, type StreamResult } from './streamReadings.ts';
 
 export interface AlertingResult {
   patients: number;
@@ -25,6 +25,7 @@ export interface AlertingResult {
   servers: number;
   stream: Omit<StreamResult, 'readings'> & {
     committed: number;
+    /** commitRate(): from the first commit to the last, by the server's commit times. */
     committedPerSecond: number;
     /** Every reading's first send → its commit: how long devices waited (held by the server, resent after a 503). */
     sentToCommit: LatencySummary;
@@ -146,7 +147,7 @@ export async function runAlertingScenario(
     stream: {
       ...rest,
       committed: readings.length,
-      committedPerSecond: readings.length / stream.elapsedSeconds,
+      committedPerSecond: commitRate(readings),
       sentToCommit: summarise(readings.map((r) => r.committedAtMs - r.firstSentAtMs)),
     },
     latencies,

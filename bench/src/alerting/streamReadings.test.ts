@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FhirClient } from '../fhirClient.ts';
 import type { MonitoredPatient } from '../generateObservations.ts';
-import { streamReadings } from './streamReadings.ts';
+import { commitRate, streamReadings } from './streamReadings.ts';
 
 /** A stand-in for one server instance: issues a token, stores readings (201), or refuses the first `refuse` (503). */
 async function instance(refuse = 0): Promise<{ origin: string; posts: string[]; close(): Promise<void> }> {
@@ -91,5 +91,25 @@ describe('streamReadings over several server instances', () => {
     const result = await streamReadings(client, patients, { rate: 100, seconds: 0.05, redShare: 0, maxInFlight: 2 });
     expect(result.readings).toHaveLength(5);
     expect(server.posts).toHaveLength(5);
+  });
+});
+
+describe('commitRate', () => {
+  const committed = (count: number, overMs: number, startMs = 1_000_000) =>
+    Array.from({ length: count }, (_, i) => ({ committedAtMs: startMs + Math.round((i * overMs) / (count - 1)) }));
+
+  test('readings committed as fast as they were offered score the offered rate', () => {
+    // 15,000 readings offered at 500/s: the last is due 29.998 s after the first.
+    expect(commitRate(committed(15_000, 29_998))).toBeCloseTo(500, 6);
+  });
+
+  test('a server that falls behind spreads its commits over longer and scores less', () => {
+    expect(commitRate(committed(15_000, 40_000))).toBeCloseTo(374.975, 3);
+  });
+
+  test('order does not matter; fewer than two readings give no rate', () => {
+    expect(commitRate(committed(101, 1_000).reverse())).toBeCloseTo(100, 6);
+    expect(commitRate(committed(1, 0))).toBe(0);
+    expect(commitRate([])).toBe(0);
   });
 });

@@ -42,6 +42,26 @@ export interface StreamResult {
   elapsedSeconds: number;
 }
 
+/**
+ * The rate the server committed readings at: readings after the first, over the time from the first commit to the
+ * last (the server's commit times). A server that keeps pace with readings offered at `rate` for `seconds` commits
+ * them in (n − 1) / rate seconds and scores `rate`; one that falls behind spreads them over longer. (Dividing by the
+ * time from the first request to the last response instead counts the last reading's own latency as lost time: a
+ * server that kept pace with 500/s for 30 s scored 499/s.)
+ */
+export function commitRate(readings: Pick<CommittedReading, 'committedAtMs'>[]): number {
+  if (readings.length < 2) {
+    return 0;
+  }
+  let first = Infinity;
+  let last = -Infinity;
+  for (const { committedAtMs } of readings) {
+    first = Math.min(first, committedAtMs);
+    last = Math.max(last, committedAtMs);
+  }
+  return (readings.length - 1) / (Math.max(1, last - first) / 1000);
+}
+
 /** Longest a device keeps resending one reading before the bench counts it as failed. */
 const RESEND_FOR_MS = 600_000;
 
