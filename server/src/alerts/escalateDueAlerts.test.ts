@@ -318,6 +318,42 @@ describe('escalateDueAlerts', () => {
     expect(report.escalated).toHaveLength(5);
   });
 
+  test('an alert resolved while the sweep reads its pages does not make it skip the next one', async () => {
+    const s = await scenario();
+    const alerts: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      alerts.push((await s.alert()).id);
+    }
+    alerts.sort(); // the sweep reads in id order
+    // The first page is read; then, before the sweep reads on, a clinician resolves the first alert of that page.
+    const repo = systemRepo(ctx);
+    let pages = 0;
+    const resolvingRepo = new Proxy(repo, {
+      get(target, property, receiver) {
+        if (property !== 'search') {
+          const value = Reflect.get(target, property, receiver) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return async (...args: Parameters<typeof repo.search>) => {
+          const bundle = await target.search(...args);
+          if (++pages === 1) {
+            const first = await target.readResource<DetectedIssue>('DetectedIssue', alerts[0]);
+            await target.updateResource<DetectedIssue>({ ...first, status: 'final' });
+          }
+          return bundle;
+        };
+      },
+    });
+    const report = await escalateDueAlerts(resolvingRepo, s.at(15), {
+      lookbackHours: 200 * 365 * 24,
+      patient: s.patient,
+      pageSize: 2,
+    });
+    // Paged by offset, the third alert moved onto the first page once the first left, and was not read this time.
+    expect(report.examined).toBe(5);
+    expect(report.escalated.map((e) => e.alert).sort()).toEqual(alerts.slice(1).map((id) => `DetectedIssue/${id}`));
+  });
+
   test('the background module: a job every minute running the sweep', () => {
     const module = alertEscalationModule({ systemRepo: systemRepo(ctx) } as unknown as BackgroundDeps);
     expect(module.recurring).toEqual([{ task: ESCALATION_TASK, pattern: '* * * * *', identifier: 'escalate-alerts' }]);

@@ -50,14 +50,14 @@ const DEFAULT_LOOKBACK_HOURS = 48;
 const DEFAULT_PAGE_SIZE = 500;
 
 /**
- * One page of open alerts identified by `now` and updated within the lookback, in id order (ids are time-ordered; no
- * `_sort`: sorting by `identified` costs a probe per candidate, ≈20× the search).
+ * One page of open alerts identified by `now` and updated within the lookback, in id order after `after` (ids are
+ * time-ordered; no `_sort`: sorting by `identified` costs a probe per candidate, ≈20× the search).
  */
 async function openAlertsPage(
   repo: FhirRepository,
   now: Date,
   options: Required<Omit<EscalationSweepOptions, 'patient'>> & Pick<EscalationSweepOptions, 'patient'>,
-  offset: number
+  after: string | undefined
 ): Promise<WithId<DetectedIssue>[]> {
   const { lookbackHours, pageSize, patient } = options;
   const search = parseSearchQuery('DetectedIssue', {
@@ -66,7 +66,7 @@ async function openAlertsPage(
     identified: `le${now.toISOString()}`,
     _lastUpdated: `ge${new Date(now.getTime() - lookbackHours * 3_600_000).toISOString()}`,
     _count: String(pageSize),
-    _offset: String(offset),
+    ...(after ? { _cursor: after } : {}),
     _total: 'none',
   }) as SearchRequest<DetectedIssue>;
   const bundle = await repo.search<DetectedIssue>(search);
@@ -150,8 +150,10 @@ export async function escalateDueAlerts(
   const pageOptions = { lookbackHours, pageSize, patient: options.patient };
   const policies = new ProgrammePolicies(repo);
   const report: EscalationSweepReport = { examined: 0, escalated: [], warnings: [], failures: [] };
-  for (let offset = 0; ; offset += pageSize) {
-    const page = await openAlertsPage(repo, now, pageOptions, offset);
+  // Keyset paging (after the last id read): an alert acknowledged or resolved meanwhile leaves the matches without
+  // shifting the next page, where paging by offset skipped the alert that moved into its place until the next run.
+  for (let after: string | undefined; ;) {
+    const page = await openAlertsPage(repo, now, pageOptions, after);
     report.examined += page.length;
     await policies.load(page.map(alertProgramme));
     for (const alert of page) {
@@ -170,6 +172,7 @@ export async function escalateDueAlerts(
     if (page.length < pageSize) {
       break;
     }
+    after = page[page.length - 1].id;
   }
   report.warnings.push(...policies.issues);
   return report;
