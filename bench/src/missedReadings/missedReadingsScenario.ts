@@ -1,7 +1,8 @@
 // `npm run bench -- --scenario missed-readings`: how long the scheduled missed-readings scan takes over a large caseload.
 import path from 'node:path';
-import type { AsyncJob, AuditEvent, Bot, Bundle, Parameters } from '@medplum/fhirtypes';
+import type { AsyncJob, AuditEvent, Bundle, Parameters } from '@medplum/fhirtypes';
 import type { BenchDatabase } from '../benchDatabase.ts';
+import { stopBotSchedule } from '../botSchedules.ts';
 import { startFhirServer, stopChild, type RunningChild } from '../childProcesses.ts';
 import type { Cleanup } from '../cleanup.ts';
 import { FhirClient } from '../fhirClient.ts';
@@ -131,7 +132,7 @@ export async function runMissedReadingsScenario(
   });
   client = new FhirClient(server.origin, ADMIN_CLIENT);
   await client.token();
-  await stopSchedule(client);
+  await stopBotSchedule(client, MISSED_READINGS_BOT);
 
   console.log('[missed-readings] first scan (every overdue reading opens an alert)…');
   const measure = () => measureServerCpu(database.url, [server.process.pid]);
@@ -147,23 +148,6 @@ export async function runMissedReadingsScenario(
     first,
     second,
   };
-}
-
-/** Takes the bot off its 15-minute schedule, so that only the measured runs scan (a cron run would overlap one). */
-async function stopSchedule(client: FhirClient): Promise<void> {
-  const read = await client.get(`/Bot/${MISSED_READINGS_BOT}`);
-  if (read.status !== 200) {
-    throw new Error(`GET Bot/${MISSED_READINGS_BOT} answered ${read.status}: ${read.text.slice(0, 300)}`);
-  }
-  const { cronString: _cron, ...bot } = read.json as Bot;
-  const put = await fetch(`${client.fhirBaseUrl}/Bot/${MISSED_READINGS_BOT}`, {
-    method: 'PUT',
-    headers: { authorization: await client.authorizationHeader(), 'content-type': 'application/fhir+json' },
-    body: JSON.stringify(bot),
-  });
-  if (!put.ok) {
-    throw new Error(`PUT Bot/${MISSED_READINGS_BOT} answered ${put.status}: ${(await put.text()).slice(0, 300)}`);
-  }
 }
 
 /** What a run of the bot returns: a check's report, or a split's queued runs. */
