@@ -2,12 +2,10 @@
 import type { BackgroundDeps, BackgroundModule } from '../background.ts';
 import { type Db, withDbTransaction } from '../db/pool.ts';
 import { StatementBatch } from '../db/statementBatch.ts';
+import { UNFINISHED_STATUSES } from '../fhir/operations/asyncJobStatus.ts';
 import { addSearchIndexDeletes } from '../fhir/search/writeRows.ts';
 
 export const ASYNC_JOB_RETENTION_TASK = 'remove-ended-async-jobs';
-
-/** AsyncJob statuses that are final: a job in any other (`accepted`, `active`) is never removed, however old. */
-const ENDED_STATUSES = ['completed', 'error', 'cancelled'];
 
 /** AsyncJobs removed per transaction. */
 export const ASYNC_JOBS_PER_BATCH = 1000;
@@ -18,7 +16,8 @@ const BATCHES_PER_RUN = 50;
 const DAY_MS = 86_400_000;
 
 /**
- * One transaction: the oldest AsyncJobs (at most `perBatch`) that ended, or were deleted, before
+ * One transaction: the oldest AsyncJobs (at most `perBatch`) that ended (any status but UNFINISHED_STATUSES; a job
+ * without a status is kept), or were deleted, before
  * `endedBefore` (the time of their last version) lose their current row, every version in the history and their
  * search index rows. Rows another instance is removing are skipped. Returns how many were removed.
  */
@@ -27,11 +26,11 @@ async function removeBatch(pool: Db, endedBefore: Date, perBatch: number): Promi
     const { rows } = await client.query<{ id: string }>(
       `SELECT id FROM resource
         WHERE resource_type = 'AsyncJob' AND last_updated < $1
-          AND (deleted OR (content::jsonb ->> 'status') = ANY($2::text[]))
+          AND (deleted OR NOT ((content::jsonb ->> 'status') = ANY($2::text[])))
         ORDER BY last_updated
         LIMIT $3
         FOR UPDATE SKIP LOCKED`,
-      [endedBefore, ENDED_STATUSES, perBatch]
+      [endedBefore, UNFINISHED_STATUSES, perBatch]
     );
     const ids = rows.map((row) => row.id);
     if (ids.length === 0) {

@@ -4,12 +4,15 @@ import type { FhirRequest, FhirResponse } from '@medplum/fhir-router';
 import type { AsyncJob } from '@medplum/fhirtypes';
 import { PostgresRepository } from '../repository/postgresRepository.ts';
 
-/** An AsyncJob in one of these states has not ended: its status URL answers 202 and it may be cancelled. */
-const UNFINISHED: ReadonlySet<AsyncJob['status']> = new Set(['accepted', 'active']);
+/**
+ * An AsyncJob in one of these states has not ended: its status URL answers 202, it may be cancelled, and it is never
+ * removed (jobs/asyncJobRetention.ts).
+ */
+export const UNFINISHED_STATUSES: readonly AsyncJob['status'][] = ['accepted', 'active'];
 
 /** True while the AsyncJob has not ended (not completed, in error or cancelled). */
 export function isUnfinished(job: AsyncJob): boolean {
-  return UNFINISHED.has(job.status);
+  return UNFINISHED_STATUSES.includes(job.status);
 }
 
 /** The status URL of an AsyncJob (the Content-Location of the 202 that started it). */
