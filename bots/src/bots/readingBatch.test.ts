@@ -138,6 +138,30 @@ describe('a batch of readings', () => {
     expect(covered.map((o) => o.id)).toEqual(['b6', 'b2']);
   });
 
+  test('every reading sees the same prefetched resources, frozen, so no rule can change what another reads', async () => {
+    const { fake, readings } = world();
+    const client = batchClient(fake.client, await prefetchForReadings(fake.client, readings));
+    const query = [
+      ['subject', HF],
+      ['code', 'http://loinc.org|2708-6'],
+      ['date', 'ge2025-03-10T09:00:00Z'],
+    ];
+    const first = await client.searchResources('Observation', query);
+    const second = await client.searchResources('Observation', query);
+    expect(first.map((o) => o.id)).toEqual(['b1', 'b6']);
+    expect(second[0]).toBe(first[0]);
+    expect(second).not.toBe(first); // each answer is its own list
+    expect(() => {
+      (first[0].valueQuantity as { value: number }).value = 99;
+    }).toThrow(TypeError);
+    expect(() => first[0].code.coding?.push({ code: 'x' })).toThrow(TypeError);
+    const [carePlan] = await client.searchResources('CarePlan', { subject: HF, status: 'active' });
+    expect(Object.isFrozen(carePlan.subject)).toBe(true);
+    // The fake server's own copies are not frozen by the bot's reading of them.
+    expect(Object.isFrozen(fake.all<Observation>('Observation').find((o) => o.id === 'b1'))).toBe(false);
+    expect(second[0].valueQuantity?.value).toBe(84);
+  });
+
   test('the handler takes a collection Bundle and answers one result per entry', async () => {
     const { fake, readings } = world();
     const results = await handler(fake.client, {
