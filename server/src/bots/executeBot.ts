@@ -7,7 +7,7 @@ import { isUnfinished } from '../fhir/operations/asyncJobStatus.ts';
 import type { PostgresRepository } from '../fhir/repository/postgresRepository.ts';
 import type { JobHandler } from '../jobs/jobQueue.ts';
 import type { ExecuteBotPayload } from '../subscriptions/writeTriggers.ts';
-import { loadVersions } from '../subscriptions/loadVersions.ts';
+import { BatchedVersionReads } from '../subscriptions/batchedVersionReads.ts';
 import type { ResourceChange } from '../subscriptions/loadVersions.ts';
 import { recordDeliveryError } from '../subscriptions/subscriptionErrors.ts';
 import { loadBotCode } from './botCode.ts';
@@ -53,15 +53,14 @@ class RecentBots {
  * What a run is given as input: the triggering version, a queued `$execute`'s body, or for a scheduled run a
  * Parameters with the time.
  */
-async function inputOf(pool: Db, payload: ExecuteBotPayload): Promise<Resource | undefined> {
+async function inputOf(versions: BatchedVersionReads, payload: ExecuteBotPayload): Promise<Resource | undefined> {
   if (payload.input) {
     return payload.input;
   }
   if (!payload.change) {
     return { resourceType: 'Parameters', parameter: [{ name: 'scheduled', valueDateTime: new Date().toISOString() }] };
   }
-  const change = payload.change as ResourceChange;
-  return (await loadVersions(pool, [change])).get(change.slice(0, 3).join('/'));
+  return versions.read(payload.change as ResourceChange);
 }
 
 /** Runs one bot execution; exported for $execute and tests. Never throws for a failing bot: see result.ok. */
@@ -111,6 +110,7 @@ function patientOf(input: Resource): string | undefined {
 export function executeBotTask(options: ExecuteBotOptions): JobHandler {
   const recentBots = new RecentBots();
   const batches = new BotRunBatches(options.parallelRunsPerBot);
+  const versions = new BatchedVersionReads(options.pool);
   return async (payload, context) => {
     const request = payload as ExecuteBotPayload;
     const botId = request.bot.replace(/^Bot\//, '');
@@ -123,7 +123,7 @@ export function executeBotTask(options: ExecuteBotOptions): JobHandler {
     if (request.asyncJob && !(await unfinishedAsyncJob(options.systemRepo, request.asyncJob))) {
       return; // Cancelled (DELETE job/[id]/status) or deleted before the run started.
     }
-    const input = await inputOf(options.pool, request);
+    const input = await inputOf(versions, request);
     if (!input) {
       return;
     }
