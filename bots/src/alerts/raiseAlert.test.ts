@@ -98,6 +98,21 @@ describe('raiseAlert', () => {
     await expect(raiseAlert(broken, breach('b'))).rejects.toThrow();
   });
 
+  test('several open alerts (written before one per rule was enforced): the oldest takes the breach, the others are left', async () => {
+    const fake = new FakeMedplum();
+    const older = await fake.createResource({ ...breach('a'), identifiedDateTime: '2025-03-01T08:00:00Z' });
+    const newer = await fake.createResource({ ...breach('b'), identifiedDateTime: '2025-03-01T08:30:00Z' });
+    const result = await raiseAlert(fake.client, breach('c', 'high'));
+    expect(result).toMatchObject({ outcome: 'updated', alert: { id: older.id, severity: 'high' } });
+    const stored = fake.all<DetectedIssue>('DetectedIssue');
+    expect(stored).toHaveLength(2);
+    expect(stored.find((a) => a.id === newer.id)?.meta?.versionId).toBe('1');
+    expect(stored.find((a) => a.id === older.id)?.implicated?.map((r) => r.reference)).toEqual([
+      'Observation/a',
+      'Observation/c',
+    ]);
+  });
+
   test('an alert without identifier is refused', async () => {
     await expect(raiseAlert(new FakeMedplum().client, { ...breach('a'), identifier: [] })).rejects.toThrow(
       /identifier/

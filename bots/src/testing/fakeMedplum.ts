@@ -68,8 +68,12 @@ export class FakeMedplum {
     return structuredClone(created);
   }
 
+  /** As a FHIR server: the one match, or a new resource, or 412 when the criteria match several. */
   async createResourceIfNoneExist<T extends Resource>(resource: T, query: string): Promise<T> {
     const existing = this.search(resource.resourceType, query);
+    if (existing.length > 1) {
+      throw new OperationOutcomeError(preconditionFailed);
+    }
     return existing.length ? (existing[0] as T) : this.createResource(resource);
   }
 
