@@ -71,7 +71,22 @@ export function alertingRows(result: AlertingResult | undefined, offeredRate: nu
       result: latencies.missing === 0 && latencies.duplicated === 0 ? 'PASS' : 'FAIL',
     },
     ...(result.cpu ? [cpuRow(result.cpu, stream.committed, result.servers)] : []),
+    ...(result.machine ? [machineRow(result.machine, stream.committed)] : []),
   ];
+}
+
+/** Whether the cores were full while the readings streamed, and the bench's own share of them. */
+function machineRow(machine: NonNullable<AlertingResult['machine']>, readings: number): ReportRow {
+  const bench = `${((machine.benchSeconds * 1000) / Math.max(1, readings)).toFixed(2)} ms per reading`;
+  return {
+    metric: 'The whole machine during the stream (every process on every core; the bench sends, receives and listens)',
+    value:
+      machine.busyShare === undefined
+        ? `bench ${bench}`
+        : `cores ${(machine.busyShare * 100).toFixed(0)} % busy; the bench itself ${bench}`,
+    target: 'context',
+    result: '',
+  };
 }
 
 /** What each reading cost, whatever else the machine was doing: the measure to compare runs and changes by. */

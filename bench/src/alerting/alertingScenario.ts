@@ -6,6 +6,7 @@ import { startFhirServer, stopChild, type RunningChild } from '../childProcesses
 import type { Cleanup } from '../cleanup.ts';
 import { FhirClient } from '../fhirClient.ts';
 import { vacuumAnalyze } from '../vacuumAnalyze.ts';
+import { measureMachineCpu, type MachineCpu } from '../machineCpu.ts';
 import { measureServerCpu, type ServerCpu } from './serverCpu.ts';
 import { loadPatients } from '../loadPatients.ts';
 import type { BenchOptions } from '../options.ts';
@@ -35,6 +36,8 @@ export interface AlertingResult {
   websocketNotifications: number;
   /** CPU the server and its PostgreSQL backends spent on the measured readings, from the stream's start until their alerts. */
   cpu?: ServerCpu;
+  /** The whole machine and the bench process over the stream (start to last answer). */
+  machine?: MachineCpu;
 }
 
 const ADMIN_CLIENT = { clientId: 'rpm-admin', clientSecret: 'rpm-admin-secret' };
@@ -135,6 +138,7 @@ export async function runAlertingScenario(
   console.log(
     `[alerting] streaming ${options.alertRate} readings/s for ${options.alertSeconds} s (${options.redPerMille / 10} % red), at most ${options.alertInFlight} in flight…`
   );
+  const machine = measureMachineCpu();
   const stream = await streamReadings(client, measuredPatients, {
     rate: options.alertRate,
     seconds: options.alertSeconds,
@@ -142,6 +146,7 @@ export async function runAlertingScenario(
     maxInFlight: options.alertInFlight,
     fhirBaseUrls,
   });
+  const machineUsed = machine.stop();
   console.log(
     `[alerting] ${stream.readings.length.toLocaleString('en-GB')} readings committed in ${stream.elapsedSeconds.toFixed(1)} s; waiting for their alerts…`
   );
@@ -161,5 +166,6 @@ export async function runAlertingScenario(
     latencies,
     websocketNotifications: listener.notifications,
     cpu: used,
+    machine: machineUsed,
   };
 }
