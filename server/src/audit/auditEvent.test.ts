@@ -245,6 +245,41 @@ describe('buildAuditEvent', () => {
     expect(buildAuditEvent([entry({ entity: { reference: 'Observation/o1' } })]).period).toBeUndefined();
   });
 
+  test('subjects (a batched bot run): an entity each with its details, then each of their patients once, valid R4', () => {
+    const event = buildAuditEvent(
+      entry({
+        action: 'operation',
+        agent: { clientId: 'bot-alerts' },
+        entity: { reference: 'Bot/alerts', detail: { operation: 'execute', batch: '3 triggers run together' } },
+        subjects: [
+          { reference: 'Observation/o1/_history/v1', detail: { attempt: '1 of 10' }, patient: 'Patient/x' },
+          { reference: 'Observation/o2/_history/v1', detail: { attempt: '2 of 10' }, patient: 'Patient/y' },
+          { reference: 'Observation/o3/_history/v4', detail: { attempt: '1 of 10' }, patient: 'Patient/x' },
+        ],
+      })
+    );
+    expect(event.entity?.map((e) => [e.what?.reference, e.role?.code, e.detail?.map((d) => d.valueString)])).toEqual([
+      ['Bot/alerts', undefined, ['execute', '3 triggers run together']],
+      ['Observation/o1/_history/v1', undefined, ['1 of 10']],
+      ['Observation/o2/_history/v1', undefined, ['2 of 10']],
+      ['Observation/o3/_history/v4', undefined, ['1 of 10']],
+      ['Patient/x', '1', undefined],
+      ['Patient/y', '1', undefined],
+    ]);
+    expectValid(event);
+    // Found by each reading (versionless) and by each patient.
+    const rows = buildSearchIndexRows({ ...event, id: 'a1' });
+    expect(rows.reference.filter((r) => r.param === 'entity').map((r) => r.ref)).toEqual(
+      expect.arrayContaining(['Observation/o1', 'Observation/o2', 'Observation/o3', 'Patient/x', 'Patient/y'])
+    );
+    expect(rows.reference.filter((r) => r.param === 'patient').map((r) => r.ref)).toEqual(
+      expect.arrayContaining(['Patient/x', 'Patient/y'])
+    );
+    // Never more than 100 subjects in one event.
+    const many = Array.from({ length: 150 }, (_, i) => ({ reference: `Observation/o${i}` }));
+    expect(buildAuditEvent(entry({ action: 'operation', subjects: many })).entity).toHaveLength(100);
+  });
+
   test('coalescingKey: only reads, vreads, searches and history; by subtype, outcome, agent and patient', () => {
     const read = entry({ entity: { reference: 'Observation/o1' }, patient: 'Patient/x' });
     const key = coalescingKey(read);

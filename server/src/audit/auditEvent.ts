@@ -58,6 +58,11 @@ export interface AuditEntry {
   };
   /** The Patient the event is about: 'Patient/<id>'. */
   patient?: string;
+  /**
+   * More resources the one event acted on, each its own entity after `entity`, each with its patient (who get a
+   * patient entity each, once): the triggering versions of a batched bot run, recorded as one execution.
+   */
+  subjects?: { reference: string; detail?: Record<string, string>; patient?: string }[];
 }
 
 export const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
@@ -231,7 +236,13 @@ function ownEntityOf(entry: AuditEntry, patient: string | undefined): AuditEvent
   return entity;
 }
 
-/** One entity per entry (in order), then the patient's own entity unless one of them already is the patient. */
+/** Most `subjects` one event records: past it they are left out (a batched bot run has at most 100 triggers). */
+const MAX_SUBJECTS = 100;
+
+/**
+ * One entity per entry (in order) and per subject, then the patient's own entity unless one of them already is the
+ * patient, then one for each other patient of the subjects.
+ */
 function entitiesOf(entries: AuditEntry[]): AuditEventEntity[] {
   const patient = text(entries[0].patient, 200);
   const entities: AuditEventEntity[] = [];
@@ -241,8 +252,25 @@ function entitiesOf(entries: AuditEntry[]): AuditEventEntity[] {
       entities.push(entity);
     }
   }
+  const subjects = entries.flatMap((e) => e.subjects ?? []).slice(0, MAX_SUBJECTS);
+  for (const subject of subjects) {
+    const entity = ownEntityOf({ ...entries[0], entity: subject }, undefined);
+    if (entity) {
+      entities.push(entity);
+    }
+  }
+  const patients = new Set<string>();
   if (patient && !entities.some((e) => e.role?.code === '1')) {
-    entities.push({ what: { reference: patient }, role: patientRole() });
+    patients.add(patient);
+  }
+  for (const subject of subjects) {
+    const other = text(subject.patient, 200);
+    if (other && other !== patient) {
+      patients.add(other);
+    }
+  }
+  for (const reference of patients) {
+    entities.push({ what: { reference }, role: patientRole() });
   }
   return entities;
 }

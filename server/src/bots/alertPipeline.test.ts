@@ -72,6 +72,15 @@ describe('alert pipeline', () => {
     const run = audits.find((e) => JSON.stringify(e).includes(`Observation/${reading.id}`));
     expect(run?.outcome).toBe('0');
     expect(run?.agent?.some((a) => a.who?.identifier?.value === 'bot-rpm-observation-alerts')).toBe(true);
+    // The triggering version is an entity of the run, with its attempt, and finds the run.
+    const version = `Observation/${reading.id}/_history/${reading.meta?.versionId}`;
+    const trigger = run?.entity?.find((e) => e.what?.reference === version);
+    expect(trigger?.detail?.find((d) => d.type === 'attempt')?.valueString).toMatch(/^1 of \d+$/);
+    const found = await ctx.medplum.searchResources('AuditEvent', {
+      entity: `Observation/${reading.id}`,
+      subtype: 'operation',
+    });
+    expect(found.map((e) => e.id)).toEqual([run?.id]);
     expect(await alertsOf(patient.id)()).toHaveLength(0);
   });
 
@@ -98,15 +107,42 @@ describe('alert pipeline', () => {
         i % 2 === 0 ? [`Observation/${readings[i].id}`] : []
       );
     }
-    // Every trigger has its own AuditEvent; those that ran together say so.
-    const runs = await waitFor(observationBotRuns, (events) =>
-      readings.every((r) => events.some((e) => JSON.stringify(e).includes(`Observation/${r.id}`)))
-    );
+    // One AuditEvent per run: a run alone names its trigger in the Bot's details; a batched run names every
+    // triggering version as an entity (with its attempt) and every patient of them.
     const detail = (event: AuditEvent | undefined, type: string) =>
       event?.entity?.[0]?.detail?.find((d) => d.type === type)?.valueString;
-    const ours = readings.map((r) => runs.find((e) => detail(e, 'trigger')?.startsWith(`Observation/${r.id}/`)));
-    expect(ours.every((e) => e?.outcome === '0')).toBe(true);
-    expect(ours.some((e) => /^one of [2-8] triggers run together$/.test(detail(e, 'batch') ?? ''))).toBe(true);
+    const named = (event: AuditEvent, reading: Observation) =>
+      detail(event, 'trigger')?.startsWith(`Observation/${reading.id}/`) ||
+      (event.entity ?? []).some((e) => e.what?.reference?.startsWith(`Observation/${reading.id}/_history/`));
+    const runs = await waitFor(observationBotRuns, (events) => readings.every((r) => events.some((e) => named(e, r))));
+    for (const reading of readings) {
+      const events = runs.filter((e) => named(e, reading));
+      expect(events).toHaveLength(1);
+      expect(events[0].outcome).toBe('0');
+    }
+    // The runs a reading triggered, as bots/README.md says to find them.
+    const ofFirst = await ctx.medplum.searchResources('AuditEvent', {
+      entity: `Observation/${readings[0].id}`,
+      subtype: 'operation',
+    });
+    expect(ofFirst.map((e) => e.id)).toEqual(runs.filter((e) => named(e, readings[0])).map((e) => e.id));
+    const batched = runs.filter((e) => readings.some((r) => named(e, r)) && detail(e, 'batch'));
+    expect(batched.length).toBeGreaterThan(0);
+    for (const event of batched) {
+      const size = Number(/^(\d+) triggers run together$/.exec(detail(event, 'batch') ?? '')?.[1]);
+      const triggers = (event.entity ?? []).filter((e) =>
+        /^Observation\/[^/]+\/_history\//.test(e.what?.reference ?? '')
+      );
+      expect(size).toBeGreaterThanOrEqual(2);
+      expect(triggers).toHaveLength(size);
+      expect(
+        triggers.every((t) => /^\d+ of \d+$/.test(t.detail?.find((d) => d.type === 'attempt')?.valueString ?? ''))
+      ).toBe(true);
+      const patientsNamed = (event.entity ?? []).filter((e) => e.role?.code === '1').map((e) => e.what?.reference);
+      for (const reading of readings.filter((r) => named(event, r))) {
+        expect(patientsNamed).toContain(reading.subject?.reference);
+      }
+    }
   });
 
   test("the missed-readings bot on the real server: one search finds many patients' recent readings", async () => {

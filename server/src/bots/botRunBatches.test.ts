@@ -59,6 +59,21 @@ describe('BotRunBatches', () => {
     expect((await Promise.all(outcomes)).map((o) => o.batchOf)).toEqual([3, 3, 3, 2, 2]);
   });
 
+  test("a batched run's first trigger gets every trigger's note (to record the run once); the others and lone runs none", async () => {
+    const batches = new BotRunBatches<string>(1);
+    const runner = recordingRunner();
+    const outcomes = ['a', 'b', 'c', 'd'].map((id) =>
+      batches.run('bot', 3, reading(id), runner.runInput, `note ${id}`)
+    );
+    await runner.drain();
+    expect((await Promise.all(outcomes)).map((o) => [o.batchOf, o.notes])).toEqual([
+      [3, ['note a', 'note b', 'note c']],
+      [3, undefined],
+      [3, undefined],
+      [1, undefined],
+    ]);
+  });
+
   test('while the runs in progress are at the limit, new triggers gather for the next run', async () => {
     const batches = new BotRunBatches(2);
     const runner = recordingRunner();

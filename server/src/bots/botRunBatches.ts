@@ -3,21 +3,27 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { BotRunResult } from './botWorkerPool.ts';
 
 /** One trigger's share of a batched run: the run's result, and how many triggers the run had. */
-export interface BatchedRunResult {
+export interface BatchedRunResult<Note = unknown> {
   result: BotRunResult;
   batchOf: number;
+  /**
+   * For the first trigger of a run of two or more (its leader), the notes every trigger of the run was given, in
+   * order: what the leader needs to record the run once for all of them. Absent for the others and for a run alone.
+   */
+  notes?: Note[];
 }
 
 /** Runs one input, or (for two or more) a collection Bundle of inputs. */
 export type RunBotInput = (input: Resource) => Promise<BotRunResult>;
 
-interface Waiting {
+interface Waiting<Note> {
   input: Resource;
-  resolve: (outcome: BatchedRunResult) => void;
+  note: Note;
+  resolve: (outcome: BatchedRunResult<Note>) => void;
 }
 
-interface Group {
-  waiting: Waiting[];
+interface Group<Note> {
+  waiting: Waiting<Note>[];
   running: number;
   scheduled: boolean;
 }
@@ -35,21 +41,30 @@ export function collectionOf(inputs: Resource[]): Bundle {
  * A batched run that fails is not retried as a batch: each of its triggers runs again alone at once, so one input a
  * bot cannot handle fails only its own job (and is retried and dead-lettered alone), never its neighbours'.
  */
-export class BotRunBatches {
-  private readonly groups = new Map<string, Group>();
+export class BotRunBatches<Note = undefined> {
+  private readonly groups = new Map<string, Group<Note>>();
   private readonly parallel: number;
 
   constructor(parallel: number) {
     this.parallel = Math.max(1, parallel);
   }
 
-  run(key: string, maxSize: number, input: Resource, runInput: RunBotInput): Promise<BatchedRunResult> {
+  /** Runs `input` in the next run of `key` with room; `note` (the trigger's own facts) goes to the run's leader. */
+  run(
+    key: string,
+    maxSize: number,
+    input: Resource,
+    runInput: RunBotInput,
+    note?: Note
+  ): Promise<BatchedRunResult<Note>> {
     let group = this.groups.get(key);
     if (!group) {
       group = { waiting: [], running: 0, scheduled: false };
       this.groups.set(key, group);
     }
-    const outcome = new Promise<BatchedRunResult>((resolve) => group.waiting.push({ input, resolve }));
+    const outcome = new Promise<BatchedRunResult<Note>>((resolve) =>
+      group.waiting.push({ input, note: note as Note, resolve })
+    );
     if (!group.scheduled && group.running < this.parallel) {
       // Jobs the queue hands out together arrive in the same turn of the event loop: let them all join.
       group.scheduled = true;
@@ -61,7 +76,7 @@ export class BotRunBatches {
     return outcome;
   }
 
-  private start(key: string, group: Group, maxSize: number, runInput: RunBotInput): void {
+  private start(key: string, group: Group<Note>, maxSize: number, runInput: RunBotInput): void {
     while (group.running < this.parallel && group.waiting.length > 0) {
       const batch = group.waiting.splice(0, maxSize);
       group.running++;
@@ -88,7 +103,7 @@ function safely(runInput: RunBotInput): RunBotInput {
     }));
 }
 
-async function runBatch(batch: Waiting[], unsafeRunInput: RunBotInput): Promise<void> {
+async function runBatch<Note>(batch: Waiting<Note>[], unsafeRunInput: RunBotInput): Promise<void> {
   const runInput = safely(unsafeRunInput);
   if (batch.length === 1) {
     batch[0].resolve({ result: await runInput(batch[0].input), batchOf: 1 });
@@ -96,8 +111,9 @@ async function runBatch(batch: Waiting[], unsafeRunInput: RunBotInput): Promise<
   }
   const result = await runInput(collectionOf(batch.map((w) => w.input)));
   if (result.ok) {
-    for (const waiting of batch) {
-      waiting.resolve({ result, batchOf: batch.length });
+    const notes = batch.map((w) => w.note);
+    for (const [i, waiting] of batch.entries()) {
+      waiting.resolve({ result, batchOf: batch.length, ...(i === 0 ? { notes } : {}) });
     }
     return;
   }

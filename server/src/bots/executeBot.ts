@@ -1,6 +1,7 @@
 // The execute-bot job: runs a Bot for a triggering version, a schedule or a queued $execute; audits, retries, dead-letters.
 import { badRequest, type BotEvent } from '@medplum/core';
 import type { AsyncJob, Bot, Parameters, Resource } from '@medplum/fhirtypes';
+import type { AuditEntry } from '../audit/auditEvent.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Db } from '../db/pool.ts';
 import { isUnfinished } from '../fhir/operations/asyncJobStatus.ts';
@@ -63,6 +64,53 @@ async function inputOf(versions: BatchedVersionReads, payload: ExecuteBotPayload
   return versions.read(payload.change as ResourceChange);
 }
 
+/** What one trigger of a batched run tells the run's leader, for the run's AuditEvent. */
+interface TriggerNote {
+  trigger: string;
+  attempt: string;
+  patient?: string;
+}
+
+/**
+ * The audit record of one run: the Bot (with the run's own details, duration and log lines) and, for a batched run,
+ * each triggering version (with its attempt) and each of their patients.
+ */
+function runEntry(
+  bot: Bot & { id: string },
+  result: BotRunResult,
+  details: Record<string, string>,
+  patient: string | undefined,
+  triggers: TriggerNote[] = []
+): AuditEntry {
+  return {
+    action: 'operation',
+    outcome: result.ok ? 'success' : 'failure',
+    outcomeText: result.ok ? undefined : result.error,
+    recorded: new Date(),
+    // The bot's OAuth client only: an agent name would be recorded as a human user's (AuditEntry.agent.name).
+    agent: { clientId: botClientId(bot.id) },
+    entity: {
+      reference: `Bot/${bot.id}`,
+      detail: {
+        operation: 'execute',
+        ...details,
+        durationMs: String(result.durationMs),
+        ...(result.logs.length ? { log: result.logs.join('\n').slice(0, 4000) } : {}),
+      },
+    },
+    patient,
+    ...(triggers.length
+      ? {
+          subjects: triggers.map((t) => ({
+            reference: t.trigger,
+            detail: { attempt: t.attempt },
+            patient: t.patient,
+          })),
+        }
+      : {}),
+  };
+}
+
 /** Runs one bot execution; exported for $execute and tests. Never throws for a failing bot: see result.ok. */
 export async function runBot(
   options: ExecuteBotOptions,
@@ -104,12 +152,12 @@ function patientOf(input: Resource): string | undefined {
 /**
  * At least once per trigger: a failed run throws so the queue retries it with back-off (bots must be idempotent,
  * as ours are); every failed attempt is written to the triggering Subscription's error, and after the last one the
- * job stays in the queue as a dead letter. Every run,
- * good or bad, is an AuditEvent naming the bot, its trigger, outcome, duration and log lines.
+ * job stays in the queue as a dead letter. Every run, good or bad, is one AuditEvent naming the bot, its trigger (a
+ * batched run: every triggering version), outcome, duration and log lines.
  */
 export function executeBotTask(options: ExecuteBotOptions): JobHandler {
   const recentBots = new RecentBots();
-  const batches = new BotRunBatches(options.parallelRunsPerBot);
+  const batches = new BotRunBatches<TriggerNote>(options.parallelRunsPerBot);
   const versions = new BatchedVersionReads(options.pool);
   return async (payload, context) => {
     const request = payload as ExecuteBotPayload;
@@ -128,35 +176,25 @@ export function executeBotTask(options: ExecuteBotOptions): JobHandler {
       return;
     }
     const batchSize = botBatchSize(bot);
-    const { result, batchOf } =
-      batchSize > 1 && request.change
-        ? await batches.run(bot.id, batchSize, input, (one) => runBot(options, bot, one))
-        : { result: await runBot(options, bot, input), batchOf: 1 };
     const trigger = request.change
       ? `${request.change[0]}/${request.change[1]}/_history/${request.change[2]}`
       : request.asyncJob
         ? `AsyncJob/${request.asyncJob}`
         : 'schedule';
-    options.audit.record({
-      action: 'operation',
-      outcome: result.ok ? 'success' : 'failure',
-      outcomeText: result.ok ? undefined : result.error,
-      recorded: new Date(),
-      // The bot's OAuth client only: an agent name would be recorded as a human user's (AuditEntry.agent.name).
-      agent: { clientId: botClientId(bot.id) },
-      entity: {
-        reference: `Bot/${bot.id}`,
-        detail: {
-          operation: 'execute',
-          trigger,
-          attempt: `${context.attempts} of ${context.maxAttempts}`,
-          durationMs: String(result.durationMs),
-          ...(batchOf > 1 ? { batch: `one of ${batchOf} triggers run together` } : {}),
-          ...(result.logs.length ? { log: result.logs.join('\n').slice(0, 4000) } : {}),
-        },
-      },
-      patient: patientOf(input),
-    });
+    const attempt = `${context.attempts} of ${context.maxAttempts}`;
+    const patient = patientOf(input);
+    const { result, batchOf, notes } =
+      batchSize > 1 && request.change
+        ? await batches.run(bot.id, batchSize, input, (one) => runBot(options, bot, one), { trigger, attempt, patient })
+        : { result: await runBot(options, bot, input), batchOf: 1, notes: undefined };
+    if (batchOf === 1) {
+      // A triggering version is an entity too, so that AuditEvent?entity=<Type>/<id> finds the runs of a resource.
+      const triggers = request.change ? [{ trigger, attempt, patient }] : [];
+      options.audit.record(runEntry(bot, result, { trigger, attempt }, patient, triggers));
+    } else if (notes) {
+      // One execution, one AuditEvent: the run's leader records it with every trigger of the run.
+      options.audit.record(runEntry(bot, result, { batch: `${batchOf} triggers run together` }, undefined, notes));
+    }
     const deadLetter = context.attempts >= context.maxAttempts;
     if (request.asyncJob && (result.ok || deadLetter)) {
       await completeAsyncJob(options.systemRepo, request.asyncJob, result);
