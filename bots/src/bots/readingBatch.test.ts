@@ -96,6 +96,38 @@ describe('a batch of readings', () => {
     // NEWS2 inputs over the NEWS2/combined window, and weights over the trend window (the batch has a weight).
     expect(searches.filter((s) => s.startsWith('search pages Observation'))).toHaveLength(2);
     expect(searches.filter((s) => s.startsWith('search Observation'))).toEqual([]);
+    // Open alerts: one search for the batch. Each alert's first check is answered from it; HF's second red SpO2
+    // (b6) asks again for the alert b1 has just opened, and that goes to the server, which has it.
+    expect(searches.filter((s) => s.startsWith('search pages DetectedIssue'))).toHaveLength(1);
+    expect(searches.filter((s) => s.startsWith('search DetectedIssue')).map(decodeURIComponent)).toEqual([
+      'search DetectedIssue?identifier=http://rpm-platform.org/fhir/identifier/alert|vital-sign-threshold.2708-6:Patient/hf&status=preliminary',
+    ]);
+  });
+
+  test('an open alert acknowledged after the prefetch: the stale copy conflicts, and the server answers the retry', async () => {
+    const { fake, readings } = world();
+    const [b1, , , , , b6] = readings;
+    // b1 opens HF's SpO2 alert; the batch of b6 reads it while it is open...
+    await evaluateObservation(fake.client, b1, NOW);
+    const stale = await prefetchForReadings(fake.client, [b6]);
+    const [open] = fake.all<DetectedIssue>('DetectedIssue');
+    // ...and a clinician acknowledges it before b6's rules run.
+    await fake.updateResource({ ...open, status: 'final' }, { headers: { 'If-Match': `W/"${open.meta?.versionId}"` } });
+    fake.log.length = 0;
+    const result = await evaluateObservation(batchClient(fake.client, stale), b6, NOW);
+    expect(result.thresholds).toMatchObject({
+      status: 'evaluated',
+      alerts: [{ rule: 'vital-sign-threshold.2708-6', outcome: 'created' }],
+    });
+    expect(fake.log.filter((l) => /DetectedIssue/.test(l)).map((l) => l.replace(/\?.*/, ''))).toEqual([
+      'search DetectedIssue', // the retry, after the update of the stale copy was refused (If-Match; not logged)
+      'create DetectedIssue/detectedissue-2',
+    ]);
+    const alerts = fake.all<DetectedIssue>('DetectedIssue');
+    expect(alerts.map((a) => [a.status, a.implicated?.map((r) => r.reference)])).toEqual([
+      ['final', ['Observation/b1']],
+      ['preliminary', ['Observation/b6']],
+    ]);
   });
 
   test('searches the prefetch does not cover go to the server', async () => {

@@ -1,6 +1,6 @@
 // A batch of readings' rule searches answered from a few searches over all its patients, not a few per reading.
 import type { MedplumClient, QueryTypes } from '@medplum/core';
-import type { CarePlan, Observation, Resource } from '@medplum/fhirtypes';
+import type { CarePlan, DetectedIssue, Observation, Resource } from '@medplum/fhirtypes';
 import { LOINC, LOINC_CODES } from '../fhir/codes.ts';
 import { observationTime } from '../fhir/vitalSigns.ts';
 import { COMBINED_WINDOW_MINUTES } from '../rules/combined/combineSpo2AndRespiratoryRate.ts';
@@ -13,7 +13,7 @@ export type BatchClient = BotClient & Pick<MedplumClient, 'searchResourcePages'>
 
 /** Readings of one search, kept with what the search covered. */
 interface Prefetched {
-  resourceType: 'Observation' | 'CarePlan';
+  resourceType: 'Observation' | 'CarePlan' | 'DetectedIssue';
   patients: ReadonlySet<string>;
   /** Observation codes (system|code) the search asked for. */
   codes: ReadonlySet<string>;
@@ -65,9 +65,9 @@ function observationSearches(readings: Observation[]): { codes: string[]; since:
 }
 
 /**
- * Reads, for all the readings' patients at once, their active CarePlans and their recent readings of the codes the
- * rules look at (NEWS2 inputs over the NEWS2 and combined windows; weights over the trend window when the batch has
- * a weight). Searches are paged, so a batch never misses a result to a page limit.
+ * Reads, for all the readings' patients at once, their active CarePlans, their open alerts, and their recent readings
+ * of the codes the rules look at (NEWS2 inputs over the NEWS2 and combined windows; weights over the trend window when
+ * the batch has a weight). Searches are paged, so a batch never misses a result to a page limit.
  */
 export async function prefetchForReadings(client: BatchClient, readings: Observation[]): Promise<Prefetched[]> {
   const patients = [...new Set(readings.map(subjectPatient).filter((p): p is string => p !== undefined))];
@@ -79,6 +79,11 @@ export async function prefetchForReadings(client: BatchClient, readings: Observa
   const carePlans = searchAll(client, 'CarePlan', [
     ['subject', subject],
     ['status', 'active'],
+    ['_count', String(PAGE)],
+  ]);
+  const openAlerts = searchAll(client, 'DetectedIssue', [
+    ['patient', subject],
+    ['status', 'preliminary'],
     ['_count', String(PAGE)],
   ]);
   const observations = observationSearches(readings).map(async ({ codes, since }) => ({
@@ -95,6 +100,7 @@ export async function prefetchForReadings(client: BatchClient, readings: Observa
   }));
   return [
     { resourceType: 'CarePlan', patients: patientSet, codes: new Set(), resources: await carePlans },
+    { resourceType: 'DetectedIssue', patients: patientSet, codes: new Set(), resources: await openAlerts },
     ...(await Promise.all(observations)),
   ];
 }
@@ -119,6 +125,9 @@ function pairsOf(query: QueryTypes): [string, string][] {
  * else goes to the server.
  */
 function covering(prefetched: Prefetched[], resourceType: string, pairs: [string, string][]): Prefetched | undefined {
+  if (resourceType === 'DetectedIssue') {
+    return coveringOpenAlert(prefetched, pairs);
+  }
   const subjects = pairs.filter(([name]) => name === 'subject').map(([, value]) => value);
   if (subjects.length !== 1 || subjects[0].includes(',')) {
     return undefined;
@@ -160,6 +169,23 @@ function covering(prefetched: Prefetched[], resourceType: string, pairs: [string
   return undefined;
 }
 
+/**
+ * The prefetch that answers an open-alert search (raiseAlert's `identifier=<system>|<rule>:Patient/<id>` with
+ * `status=preliminary`) for one of the batch's patients; anything else about alerts goes to the server.
+ */
+function coveringOpenAlert(prefetched: Prefetched[], pairs: [string, string][]): Prefetched | undefined {
+  const identifier = pairs.find(([name]) => name === 'identifier')?.[1] ?? '';
+  const shape =
+    pairs.length === 2 &&
+    pairs.some(([name, value]) => name === 'status' && value === 'preliminary') &&
+    !identifier.includes(',');
+  const value = identifier.slice(identifier.indexOf('|') + 1);
+  const patient = value.slice(value.indexOf(':') + 1);
+  return shape && identifier.includes('|')
+    ? prefetched.find((p) => p.resourceType === 'DetectedIssue' && p.patients.has(patient))
+    : undefined;
+}
+
 /** [start, end] in ms of a reading's effective time; a date without a time covers its whole day. */
 function effectiveRange(observation: Observation): [number, number] {
   const point = observation.effectiveDateTime ?? observation.effectiveInstant;
@@ -175,10 +201,12 @@ function effectiveRange(observation: Observation): [number, number] {
 
 /** Does a prefetched resource match one parameter of the shapes `covering` lets through (as the server matches it)? */
 function matchesParameter(resource: Resource, name: string, value: string): boolean {
-  const r = resource as Observation | CarePlan;
+  const r = resource as Observation | CarePlan | DetectedIssue;
   switch (name) {
+    case 'identifier':
+      return (r.identifier ?? []).some((i) => `${i.system}|${i.value}` === value);
     case 'subject':
-      return r.subject?.reference === value;
+      return r.resourceType !== 'DetectedIssue' && r.subject?.reference === value;
     case 'status':
       return r.status === value;
     case 'code': {
@@ -223,15 +251,25 @@ function answer(candidate: Prefetched, pairs: [string, string][]): Resource[] {
 
 /**
  * The client for one batch: the searches the prefetch covers are answered from it, every other request (Goals,
- * programmes, open alerts, writes) goes to `client` as before.
+ * programmes, writes) goes to `client` as before. An open-alert search is answered from the prefetch only the first
+ * time it is asked: asked again, it is either a retry after a version conflict or a later reading of the same patient
+ * and rule, and both need the server's current answer (the first reading may have just opened the alert). The
+ * prefetch being a moment old is safe for the first ask too: raiseAlert's conditional create finds an alert opened
+ * since, and its If-Match update fails (and starts again from the server) on one changed since.
  */
 export function batchClient(client: BotClient, prefetched: Prefetched[]): BotClient {
   const server = (client as { getBaseUrl?: () => string }).getBaseUrl?.bind(client);
+  const alertQueriesAsked = new Set<string>();
   return {
     ...(server ? { getBaseUrl: server } : {}),
     searchResources: (async (resourceType: string, query?: QueryTypes) => {
       const pairs = pairsOf(query);
-      const candidate = covering(prefetched, resourceType, pairs);
+      let candidate = covering(prefetched, resourceType, pairs);
+      if (candidate?.resourceType === 'DetectedIssue') {
+        const key = JSON.stringify(pairs);
+        candidate = alertQueriesAsked.has(key) ? undefined : candidate;
+        alertQueriesAsked.add(key);
+      }
       return candidate ? answer(candidate, pairs) : client.searchResources(resourceType as 'Observation', query);
     }) as BotClient['searchResources'],
     createResourceIfNoneExist: client.createResourceIfNoneExist.bind(client),
