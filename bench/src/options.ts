@@ -31,6 +31,8 @@ export interface BenchOptions {
   redPerMille: number;
   /** Alerting scenario: most reading POSTs outstanding at once. */
   alertInFlight: number;
+  /** Alerting scenario: readings per POST (1: each alone, as devices post; N: transaction Bundles, as gateways post). */
+  alertReadingsPerPost: number;
   /** Server instances for the alerting scenario (behind one base URL, sharing Redis). */
   alertServers: number;
   /** Alerting scenario: seconds of unmeasured readings first (on a tenth of the patients). */
@@ -105,6 +107,7 @@ const INTEGER_OPTIONS = {
   alertSeconds: ['alert-seconds', 60],
   redPerMille: ['red-per-mille', 50],
   alertInFlight: ['alert-in-flight', 64],
+  alertReadingsPerPost: ['alert-readings-per-post', 1],
   alertWarmup: ['alert-warmup', 10],
   alertServers: ['alert-servers', 1],
   missedPerMille: ['missed-per-mille', 100],

@@ -338,7 +338,7 @@ export function renderReport(results: BenchResults): string {
   lines.push('');
   if (options.scenario === 'alerting') {
     lines.push(
-      `Run: alerting scenario: ${formatInteger(options.alertPatients)} patients enrolled in the heart-failure programme; their devices post single vital-sign readings (POST Observation) at ${options.alertRate}/s offered for ${options.alertSeconds} s, ${options.redPerMille / 10} % of them red SpO2 readings (one per patient), at most ${options.alertInFlight} in flight${options.alertServers > 1 ? `, spread in turn over ${options.alertServers} server instances (one base URL, one Redis, one database)` : ''}; the built-in alert bots on; a websocket Subscription on DetectedIssue. Commit times are the server's meta.lastUpdated; websocket times are the bench's clock (same machine).`
+      `Run: alerting scenario: ${formatInteger(options.alertPatients)} patients enrolled in the heart-failure programme; ${options.alertReadingsPerPost > 1 ? `gateways post their devices' vital-sign readings in transaction Bundles of ${options.alertReadingsPerPost} (POST /fhir/R4)` : 'their devices post single vital-sign readings (POST Observation)'} at ${options.alertRate}/s offered for ${options.alertSeconds} s, ${options.redPerMille / 10} % of them red SpO2 readings (one per patient), at most ${options.alertInFlight} in flight${options.alertServers > 1 ? `, spread in turn over ${options.alertServers} server instances (one base URL, one Redis, one database)` : ''}; the built-in alert bots on; a websocket Subscription on DetectedIssue. Commit times are the server's meta.lastUpdated; websocket times are the bench's clock (same machine).`
     );
   } else if (options.scenario === 'missed-readings') {
     lines.push(

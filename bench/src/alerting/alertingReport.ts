@@ -28,7 +28,7 @@ export function alertingRows(result: AlertingResult | undefined, offeredRate: nu
   const { stream, latencies } = result;
   return [
     {
-      metric: `Sustained readings committed (single POSTs, ${formatInteger(result.patients)} patients, ${offeredRate}/s offered)`,
+      metric: `Sustained readings committed (${result.readingsPerPost > 1 ? `transaction Bundles of ${result.readingsPerPost}` : 'single POSTs'}, ${formatInteger(result.patients)} patients, ${offeredRate}/s offered)`,
       value: `${stream.committedPerSecond.toFixed(1)} obs/s from the first commit to the last (${formatInteger(stream.committed)} of ${formatInteger(stream.offered)}; ${stream.elapsedSeconds.toFixed(1)} s from the first send to the last answer; ${formatInteger(stream.failed)} failed; ${formatInteger(stream.refused)} answers 503 while alerts ran late, ${formatInteger(stream.resent)} readings resent)`,
       target: `≥ ${ALERTING_TARGETS.ratePerSecond} obs/s offered, kept pace with (committed at ≥ 99 % of it, none failed)`,
       result: keptPace(stream.committedPerSecond, offeredRate, stream.failed) ? 'PASS' : 'FAIL',

@@ -24,6 +24,8 @@ import { commitRate, streamReadings, type StreamResult } from './streamReadings.
 export interface AlertingResult {
   patients: number;
   /** Server instances the readings were spread over. */
+  /** Readings per POST: 1 alone, more in transaction Bundles (gateways). */
+  readingsPerPost: number;
   servers: number;
   stream: Omit<StreamResult, 'readings'> & {
     committed: number;
@@ -121,6 +123,7 @@ export async function runAlertingScenario(
       seconds: options.alertWarmup,
       redShare: options.redPerMille / 1000,
       maxInFlight: options.alertInFlight,
+      readingsPerPost: options.alertReadingsPerPost,
       fhirBaseUrls,
     });
     await waitForWarmupAlerts(client, warmup.readings);
@@ -144,6 +147,7 @@ export async function runAlertingScenario(
     seconds: options.alertSeconds,
     redShare: options.redPerMille / 1000,
     maxInFlight: options.alertInFlight,
+    readingsPerPost: options.alertReadingsPerPost,
     fhirBaseUrls,
   });
   const machineUsed = machine.stop();
@@ -157,6 +161,7 @@ export async function runAlertingScenario(
   return {
     patients: measuredPatients.length,
     servers: servers.length,
+    readingsPerPost: options.alertReadingsPerPost,
     stream: {
       ...rest,
       committed: readings.length,

@@ -7,8 +7,12 @@ import type { MonitoredPatient } from '../generateObservations.ts';
 import { commitRate, streamReadings } from './streamReadings.ts';
 
 /** A stand-in for one server instance: issues a token, stores readings (201), or refuses the first `refuse` (503). */
-async function instance(refuse = 0): Promise<{ origin: string; posts: string[]; close(): Promise<void> }> {
+async function instance(
+  refuse = 0
+): Promise<{ origin: string; posts: string[]; bundles: number[]; close(): Promise<void> }> {
   const posts: string[] = [];
+  /** Entries of each transaction Bundle received. */
+  const bundles: number[] = [];
   let refused = 0;
   const server = http.createServer((req, res) => {
     let body = '';
@@ -19,13 +23,30 @@ async function instance(refuse = 0): Promise<{ origin: string; posts: string[]; 
         res.end(JSON.stringify({ access_token: 'test-token', expires_in: 3600 }));
         return;
       }
-      if (req.url !== '/fhir/R4/Observation' || req.headers.authorization !== 'Bearer test-token') {
+      const transaction = req.url === '/fhir/R4';
+      if ((req.url !== '/fhir/R4/Observation' && !transaction) || req.headers.authorization !== 'Bearer test-token') {
         res.writeHead(400).end();
         return;
       }
       if (refused < refuse) {
         refused++;
         res.writeHead(503, { 'retry-after': '0' }).end();
+        return;
+      }
+      if (transaction) {
+        // A transaction of Observation POSTs: each entry stored, answered 201 with the resource, as the server does.
+        const bundle = JSON.parse(body) as { type: string; entry: { resource: { subject: { reference: string } } }[] };
+        bundles.push(bundle.entry.length);
+        const entry = bundle.entry.map(({ resource }) => {
+          posts.push(resource.subject.reference);
+          const stored = { ...resource, id: `obs-${posts.length}`, meta: { lastUpdated: new Date().toISOString() } };
+          return {
+            resource: stored,
+            response: { status: '201 Created', location: `Observation/${stored.id}/_history/1` },
+          };
+        });
+        res.writeHead(bundle.type === 'transaction' ? 200 : 400, { 'content-type': 'application/fhir+json' });
+        res.end(JSON.stringify({ resourceType: 'Bundle', type: 'transaction-response', entry }));
         return;
       }
       const reading = JSON.parse(body) as { subject: { reference: string } };
@@ -41,6 +62,7 @@ async function instance(refuse = 0): Promise<{ origin: string; posts: string[]; 
   return {
     origin: `http://127.0.0.1:${port}`,
     posts,
+    bundles,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -66,6 +88,27 @@ describe('streamReadings over several server instances', () => {
     expect(result.failed).toBe(0);
     expect(result.readings).toHaveLength(20);
     expect(servers.map((s) => s.posts.length)).toEqual([10, 10]);
+  });
+
+  test('as a gateway: every N readings in one transaction Bundle, each committed with its own id; a refused one resent whole', async () => {
+    const server = await instance(1);
+    open.push(server);
+    const client = new FhirClient(server.origin, { clientId: 'c', clientSecret: 's' });
+    const result = await streamReadings(client, patients, {
+      rate: 200,
+      seconds: 0.1,
+      redShare: 0.1,
+      maxInFlight: 4,
+      readingsPerPost: 6,
+    });
+    expect(result.failed).toBe(0);
+    expect(result.refused).toBe(1);
+    expect(server.bundles).toEqual([6, 6, 6, 2]); // 20 readings: three full bundles and the rest
+    expect(result.readings).toHaveLength(20);
+    expect(new Set(result.readings.map((r) => r.observationId)).size).toBe(20);
+    expect(result.readings.filter((r) => r.red)).toHaveLength(2);
+    // A reading's first send is when it was due, before its bundle went: never after its commit.
+    expect(result.readings.every((r) => r.firstSentAtMs <= r.committedAtMs + 1)).toBe(true);
   });
 
   test('a refused reading is sent again, to the next instance in turn', async () => {

@@ -1,6 +1,7 @@
-// Posts single readings at a fixed rate, as devices do (resending after a 503), and records each one's commit time.
-import type { Observation } from '@medplum/fhirtypes';
+// Posts readings at a fixed rate, alone as devices do or in gateway bundles (resending after a 503), with commit times.
+import type { Bundle, Observation } from '@medplum/fhirtypes';
 import type { FhirClient } from '../fhirClient.ts';
+import { leanPoster } from '../leanPost.ts';
 import type { MonitoredPatient } from '../generateObservations.ts';
 import { normalReading, redReading } from './deviceReadings.ts';
 
@@ -13,6 +14,12 @@ export interface StreamOptions {
   /** Most requests outstanding at once; past it readings wait at the device for a free one (and are late). */
   maxInFlight: number;
   /**
+   * Readings per request: 1 (the default) posts each reading alone (`POST Observation`), as a device does; N > 1 posts
+   * every N consecutive readings together in one transaction Bundle, sent when the last of them is due, as a gateway
+   * (a device vendor's cloud, a care home's hub) forwarding what it collected does.
+   */
+  readingsPerPost?: number;
+  /**
    * FHIR base URLs of the server instances, taken in turn as a round-robin load balancer would (a resend may go to
    * another instance); by default the client's.
    */
@@ -24,7 +31,10 @@ export interface CommittedReading {
   patientId: string;
   /** The server's commit time (meta.lastUpdated), ms since the epoch. */
   committedAtMs: number;
-  /** When the device first sent it (before any 503 and resend), ms since the epoch, same clock. */
+  /**
+   * When the device first sent it (before any 503 and resend), ms since the epoch, same clock; in gateway bundles,
+   * when it was due (so its wait at the gateway for the rest of its bundle counts too).
+   */
   firstSentAtMs: number;
   red: boolean;
 }
@@ -60,6 +70,14 @@ export function commitRate(readings: Pick<CommittedReading, 'committedAtMs'>[]):
     last = Math.max(last, committedAtMs);
   }
   return (readings.length - 1) / (Math.max(1, last - first) / 1000);
+}
+
+/** One reading on its way: who it is for, whether it is red, when it was due, and the Observation. */
+interface Prepared {
+  red: boolean;
+  patient: MonitoredPatient;
+  firstSentAtMs: number;
+  resource: Observation;
 }
 
 /** Longest a device keeps resending one reading before the bench counts it as failed. */
@@ -110,6 +128,7 @@ export async function streamReadings(
   const readings: CommittedReading[] = [];
   const errors: string[] = [];
   const slots = requestSlots(options.maxInFlight);
+  const poster = leanPoster(options.maxInFlight);
   let failed = 0;
   let refused = 0;
   let resent = 0;
@@ -122,29 +141,40 @@ export async function streamReadings(
       errors.push(message);
     }
   };
-  const send = async (i: number): Promise<void> => {
+  /** The reading due i-th, made at `dueAtMs`: its patient (red readings one patient each) and its body. */
+  const prepare = (i: number, dueAtMs: number): Prepared => {
     const red = redSent < reds && i >= Math.round(redSent * redEvery);
     const patient = red ? redPatients[redSent++] : normalPatients[i % normalPatients.length];
+    const when = new Date(dueAtMs);
+    return {
+      red,
+      patient,
+      firstSentAtMs: dueAtMs,
+      resource: red ? redReading(patient.id, when) : normalReading(patient.id, i, when),
+    };
+  };
+  /** Sends one request until it is answered other than 503 (resending after Retry-After); undefined when it failed. */
+  const post = async (
+    path: string,
+    body: string,
+    what: string
+  ): Promise<{ status: number; text: string } | undefined> => {
     const firstSentAtMs = Date.now();
-    const body = JSON.stringify(red ? redReading(patient.id, new Date()) : normalReading(patient.id, i, new Date()));
     for (let attempt = 0; ; attempt++) {
       await slots.take();
       let status: number;
       let text: string;
       let retryAfter: string | null;
       try {
-        const response = await fetch(`${bases[requests++ % bases.length]}/Observation`, {
-          method: 'POST',
-          headers: { authorization, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
+        ({ status, retryAfter, text } = await poster.post(
+          `${bases[requests++ % bases.length]}${path}`,
+          { authorization, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
           body,
-          signal: AbortSignal.timeout(30_000),
-        });
-        status = response.status;
-        retryAfter = response.headers.get('retry-after');
-        text = await response.text();
+          30_000
+        ));
       } catch (err) {
-        fail(`POST Observation failed: ${(err as Error).message}`);
-        return;
+        fail(`POST ${what} failed: ${(err as Error).message}`);
+        return undefined;
       } finally {
         slots.give();
         lastResponse = Date.now();
@@ -157,30 +187,69 @@ export async function streamReadings(
         await new Promise((r) => setTimeout(r, Number(retryAfter) * 1000 * (1 + Math.random() / 2)));
         continue;
       }
-      if (status !== 201) {
-        fail(`POST Observation answered ${status}: ${text.slice(0, 200)}`);
-        return;
-      }
-      const created = JSON.parse(text) as Observation;
-      readings.push({
-        observationId: created.id as string,
-        patientId: patient.id,
-        committedAtMs: Date.parse(created.meta?.lastUpdated as string),
-        firstSentAtMs,
-        red,
-      });
-      return;
+      return { status, text };
     }
   };
+  const committed = (reading: Prepared, created: Observation | undefined): void => {
+    readings.push({
+      observationId: created?.id as string,
+      patientId: reading.patient.id,
+      committedAtMs: Date.parse(created?.meta?.lastUpdated as string),
+      firstSentAtMs: reading.firstSentAtMs,
+      red: reading.red,
+    });
+  };
+  const sendAlone = async (reading: Prepared): Promise<void> => {
+    const answer = await post('/Observation', JSON.stringify(reading.resource), 'Observation');
+    if (!answer) {
+      return;
+    }
+    if (answer.status !== 201) {
+      fail(`POST Observation answered ${answer.status}: ${answer.text.slice(0, 200)}`);
+      return;
+    }
+    committed(reading, JSON.parse(answer.text) as Observation);
+  };
+  const sendBundle = async (group: Prepared[]): Promise<void> => {
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: group.map((r) => ({ request: { method: 'POST', url: 'Observation' }, resource: r.resource })),
+    };
+    const answer = await post('', JSON.stringify(bundle), `a Bundle of ${group.length}`);
+    if (!answer) {
+      failed += group.length - 1; // post counted the bundle once
+      return;
+    }
+    const entries = answer.status === 200 ? ((JSON.parse(answer.text) as Bundle).entry ?? []) : [];
+    const created = entries.map((e) =>
+      e.response?.status?.startsWith('201') ? (e.resource as Observation) : undefined
+    );
+    if (created.length !== group.length || created.some((c) => !c?.meta?.lastUpdated)) {
+      fail(`POST Bundle of ${group.length} answered ${answer.status}: ${answer.text.slice(0, 200)}`);
+      failed += group.length - 1;
+      return;
+    }
+    group.forEach((reading, k) => committed(reading, created[k]));
+  };
   const pending = new Set<Promise<void>>();
+  const perPost = Math.max(1, options.readingsPerPost ?? 1);
+  let group: Prepared[] = [];
   for (let i = 0; i < total; i++) {
     const due = started + (i * 1000) / options.rate;
     const wait = due - Date.now();
     if (wait > 0) {
       await new Promise((r) => setTimeout(r, wait));
     }
-    const request = send(i).finally(() => pending.delete(request));
-    pending.add(request);
+    group.push(prepare(i, Date.now()));
+    if (group.length === perPost || i === total - 1) {
+      const sending = group;
+      group = [];
+      const request = (perPost === 1 ? sendAlone(sending[0]) : sendBundle(sending)).finally(() =>
+        pending.delete(request)
+      );
+      pending.add(request);
+    }
     if (i > 0 && i % Math.round(options.rate * 10) === 0) {
       const seconds = (Date.now() - started) / 1000;
       console.log(
@@ -189,6 +258,7 @@ export async function streamReadings(
     }
   }
   await Promise.all(pending);
+  poster.close();
   return {
     readings,
     offered: total,
