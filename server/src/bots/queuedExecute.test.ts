@@ -304,5 +304,11 @@ describe('job/[id]/status: the status URL of a queued run', () => {
     const unknown = await statusOf(`${ctx.server.fhirBaseUrl}/job/${crypto.randomUUID()}/status`);
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as OperationOutcome).resourceType).toBe('OperationOutcome');
+    // Anything else under job/ is not found, and says where a status is (not "unknown resource type").
+    for (const path of ['job', 'job/abc', 'job/abc/other', 'job/abc/status/more']) {
+      const other = await ctx.api(path);
+      expect(other.status).toBe(404);
+      expect(((await other.json()) as OperationOutcome).issue?.[0]?.details?.text).toMatch(/job\/<id>\/status/);
+    }
   });
 });

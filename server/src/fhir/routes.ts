@@ -89,6 +89,10 @@ async function dispatch(
   ) {
     return [outcomeWithStatus(404, 'not-found', `Unknown resource type: ${first.slice(0, 100)}`)];
   }
+  if (first === 'job' && !(segments.length === 3 && segments[2] === 'status')) {
+    // Only a queued run's status URL lives under job/ (operations/asyncJobStatus.ts).
+    return [outcomeWithStatus(404, 'not-found', "Not found: a queued run's status is at job/<id>/status")];
+  }
   const query = req.query as Record<string, string | string[] | undefined>;
   const literal = LITERAL_PATHS.find((l) => l.pattern.test(path));
   if (literal && !literal.methods.includes(method)) {
